@@ -1,0 +1,3 @@
+from runstone.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""Settings, and the only module that reads environment variables.
+
+Each setting has a Runstone name and, where MLflow has one, MLflow's name as a fallback, so a
+script written for MLflow keeps working: ``RUNSTONE_X`` wins over ``MLFLOW_X``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_LOCAL_DIR = "runstone"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_value(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """``RUNSTONE_<name>``, else ``MLFLOW_<name>``, else None (empty values count as unset)."""
+    env = os.environ if environ is None else environ
+    for prefix in ("RUNSTONE_", "MLFLOW_"):
+        value = env.get(prefix + name)
+        if value:
+            return value
+    return None
+
+
+def env_flag(name: str, default: bool, environ: Mapping[str, str] | None = None) -> bool:
+    raw = env_value(name, environ)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """How a SQL store behaves, whatever process opens it."""
+
+    # MLflow truncates over-long param (6000) and run tag (8000) values instead of rejecting them.
+    truncate_long_values: bool = True
+    # Apply migrations when opening a SQLite file or an empty database (servers and local clients).
+    auto_migrate: bool = True
+    # Pool sizing for PostgreSQL and MySQL.
+    pool_size: int = 5
+    max_overflow: int = 10
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreSettings:
+        return cls(truncate_long_values=env_flag("TRUNCATE_LONG_VALUES", True, environ))
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    tracking_uri: str
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> ClientSettings:
+        uri = env_value("TRACKING_URI", environ)
+        if uri is None:
+            uri = str((cwd or Path.cwd()) / DEFAULT_LOCAL_DIR)
+        return cls(tracking_uri=uri)

@@ -1,0 +1,39 @@
+"""Plain data: what stores return and callers pass in. No I/O here."""
+
+from __future__ import annotations
+
+from runstone.entities.dataset import Dataset, DatasetInput, InputTag
+from runstone.entities.experiment import Experiment, ExperimentTag, LifecycleStage
+from runstone.entities.metric import Metric, MetricHistory, MetricSummary
+from runstone.entities.page import Page
+from runstone.entities.run import (
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "ExperimentTag",
+    "InputTag",
+    "LifecycleStage",
+    "Metric",
+    "MetricHistory",
+    "MetricSummary",
+    "Page",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]

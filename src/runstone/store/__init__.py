@@ -1,0 +1,1 @@
+"""Where tracking data is kept: the store protocol and its implementations."""

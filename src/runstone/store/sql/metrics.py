@@ -1,0 +1,260 @@
+"""Metric points stored as chunks, and the summary row kept per (run, key).
+
+A chunk holds up to a few thousand points of one (run, key) packed into one blob (see
+``points.py``), plus a sketch of a few dozen of them for chart reads. A batch becomes one new
+chunk, or is merged into the last chunk while that one is small, so logging a point at a time
+does not leave a row per point behind. The summary row (latest point, min, max, count) is what
+search, sort and run pages read; it changes in the same transaction as the chunk.
+
+Exact duplicates (same step, timestamp and value; NaN equal to NaN) are dropped, so a replayed
+batch changes nothing. Writers hold the run's row lock (``active_run_row``), so the updates of
+one run never interleave.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
+
+from runstone.entities import MetricHistory, MetricSummary
+from runstone.store.sql.points import Points, downsample, pack, sketch, unpack
+from runstone.store.sql.tables import metric_chunks, metric_summaries
+from runstone.store.validation import MetricColumns
+
+CODEC_PACKED_LE = 0
+MERGE_BELOW = 512  # a last chunk smaller than this absorbs the next small batch
+CHUNK_MAX = 4096  # ...as long as the merged chunk stays at most this big
+RAW_READ_FACTOR = 8  # chart reads decode every point while there are at most 8x as many as asked
+DBL_MAX = sys.float_info.max
+
+
+# -- values in the summary table (MySQL stores neither NaN nor infinities) ----------------------
+
+
+def to_db(value: float) -> float | None:
+    if math.isnan(value):
+        return None
+    if math.isinf(value):
+        return DBL_MAX if value > 0 else -DBL_MAX
+    return value
+
+
+def from_db(value: float | None) -> float:
+    if value is None:
+        return math.nan
+    if value >= DBL_MAX:
+        return math.inf
+    if value <= -DBL_MAX:
+        return -math.inf
+    return float(value)
+
+
+def summary_from_row(row: Row[Any]) -> MetricSummary:
+    return MetricSummary(
+        key=row.key,
+        last_value=from_db(row.last_value),
+        last_timestamp=row.last_timestamp,
+        last_step=row.last_step,
+        min_value=from_db(row.min_value),
+        max_value=from_db(row.max_value),
+        count=row.n_points,
+    )
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+# Built once: logging is the hottest path, and a prebuilt statement skips SQLAlchemy's per-call
+# construction and cache-key work.
+_SUMMARIES = (
+    select(metric_summaries)
+    .where(metric_summaries.c.run_uuid == bindparam("run_id"))
+    .where(metric_summaries.c.key.in_(bindparam("keys", expanding=True)))
+)
+_INSERT_SUMMARY = insert(metric_summaries)
+_UPDATE_SUMMARY = (
+    update(metric_summaries)
+    .where(metric_summaries.c.run_uuid == bindparam("b_run_id"))
+    .where(metric_summaries.c.key == bindparam("b_key"))
+)
+_LAST_CHUNK = (
+    select(metric_chunks.c.chunk_id, metric_chunks.c.n_points, metric_chunks.c.points)
+    .where(metric_chunks.c.run_uuid == bindparam("run_id"))
+    .where(metric_chunks.c.key == bindparam("key"))
+    .order_by(metric_chunks.c.chunk_id.desc())
+    .limit(1)
+)
+_INSERT_CHUNK = insert(metric_chunks)
+_UPDATE_CHUNK = update(metric_chunks).where(metric_chunks.c.chunk_id == bindparam("b_chunk_id"))
+
+
+def append_metrics(conn: Connection, run_id: str, batch: MetricColumns) -> None:
+    """Store a checked batch of one run's metrics (the caller holds the run's lock)."""
+    if not len(batch):
+        return
+    by_key = _split_by_key(batch)
+    found = conn.execute(_SUMMARIES, {"run_id": run_id, "keys": list(by_key)})
+    summaries = {row.key: row for row in found}
+    for key, logged in by_key.items():
+        summary = summaries.get(key)
+        points = _new_points(conn, run_id, key, logged.unique(), summary)
+        if len(points):
+            _write_chunk(conn, run_id, key, points)
+            _write_summary(conn, run_id, key, points, summary)
+
+
+def _new_points(
+    conn: Connection, run_id: str, key: str, points: Points, summary: Row[Any] | None
+) -> Points:
+    """``points`` less those already stored; only batches reaching back into the stored step
+    range (replays, late points) need to look."""
+    if summary is None or int(points.steps.min()) > summary.last_step:
+        return points
+    lo, hi = int(points.steps.min()), int(points.steps.max())
+    return points.without(_read_points(conn, run_id, key, lo, hi))
+
+
+def _split_by_key(batch: MetricColumns) -> dict[str, Points]:
+    everything = Points.of(batch.steps, batch.timestamps, batch.values)
+    first = batch.keys[0]
+    if all(key == first for key in batch.keys):
+        return {first: everything}
+    index: dict[str, list[int]] = {}
+    for i, key in enumerate(batch.keys):
+        index.setdefault(key, []).append(i)
+    return {key: everything.take(np.array(rows, dtype=np.int64)) for key, rows in index.items()}
+
+
+def _write_chunk(conn: Connection, run_id: str, key: str, points: Points) -> None:
+    if len(points) < MERGE_BELOW:
+        last = conn.execute(_LAST_CHUNK, {"run_id": run_id, "key": key}).first()
+        if (
+            last is not None
+            and last.n_points < MERGE_BELOW
+            and last.n_points + len(points) <= CHUNK_MAX
+        ):
+            merged = Points.concat([unpack(last.points), points])
+            conn.execute(_UPDATE_CHUNK, {"b_chunk_id": last.chunk_id, **_chunk_values(merged)})
+            return
+    conn.execute(_INSERT_CHUNK, {"run_uuid": run_id, "key": key, **_chunk_values(points)})
+
+
+def _chunk_values(points: Points) -> dict[str, Any]:
+    return {
+        "codec": CODEC_PACKED_LE,
+        "n_points": len(points),
+        "min_step": int(points.steps.min()),
+        "max_step": int(points.steps.max()),
+        "points": pack(points),
+        "sketch": pack(sketch(points)),
+    }
+
+
+def _write_summary(
+    conn: Connection, run_id: str, key: str, points: Points, old: Row[Any] | None
+) -> None:
+    i = points.latest()
+    last = (int(points.steps[i]), int(points.timestamps[i]), float(points.values[i]))
+    known = points.values[~np.isnan(points.values)]
+    lo = float(known.min()) if len(known) else math.nan
+    hi = float(known.max()) if len(known) else math.nan
+    count = len(points)
+    if old is not None:
+        previous = (old.last_step, old.last_timestamp, from_db(old.last_value))
+        if _rank(previous) >= _rank(last):
+            last = previous
+        lo = float(np.fmin(lo, from_db(old.min_value)))
+        hi = float(np.fmax(hi, from_db(old.max_value)))
+        count += old.n_points
+    values = {
+        "last_step": last[0],
+        "last_timestamp": last[1],
+        "last_value": to_db(last[2]),
+        "min_value": to_db(lo),
+        "max_value": to_db(hi),
+        "n_points": count,
+    }
+    if old is None:
+        conn.execute(_INSERT_SUMMARY, {"run_uuid": run_id, "key": key, **values})
+    else:
+        conn.execute(_UPDATE_SUMMARY, {"b_run_id": run_id, "b_key": key, **values})
+
+
+def _rank(point: tuple[int, int, float]) -> tuple[int, int, float]:
+    step, ts, value = point
+    return step, ts, -math.inf if math.isnan(value) else value
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def _chunks_query(run_id: str, key: str, start: int | None, end: int | None, *columns: Any) -> Any:
+    query = (
+        select(*columns)
+        .where(metric_chunks.c.run_uuid == run_id)
+        .where(metric_chunks.c.key == key)
+        .order_by(metric_chunks.c.chunk_id)
+    )
+    if end is not None:
+        query = query.where(metric_chunks.c.min_step <= end)
+    if start is not None:
+        query = query.where(metric_chunks.c.max_step >= start)
+    return query
+
+
+def _check_codecs(rows: Sequence[Any]) -> None:
+    for row in rows:
+        if row.codec != CODEC_PACKED_LE:
+            raise ValueError(f"Unknown metric chunk codec {row.codec}")
+
+
+def _read_points(
+    conn: Connection, run_id: str, key: str, start: int | None = None, end: int | None = None
+) -> Points:
+    query = _chunks_query(run_id, key, start, end, metric_chunks.c.codec, metric_chunks.c.points)
+    rows = conn.execute(query).all()
+    _check_codecs(rows)
+    return Points.concat([unpack(r.points) for r in rows]).in_range(start, end)
+
+
+def read_history(conn: Connection, run_id: str, key: str) -> Points:
+    """Every point, ordered by timestamp, then step, then value (MLflow's history order)."""
+    return _read_points(conn, run_id, key).by_time()
+
+
+def read_chart(
+    conn: Connection, run_id: str, key: str, start: int | None, end: int | None, max_points: int
+) -> Points:
+    """At most ``max_points`` points for a chart, in step order, every spike kept.
+
+    Long series are drawn from the chunks' sketches (each slice's extremes, a few dozen real
+    points per chunk) rather than from every point; short series and narrow zooms from all.
+    """
+    query = _chunks_query(
+        run_id,
+        key,
+        start,
+        end,
+        metric_chunks.c.codec,
+        metric_chunks.c.n_points,
+        metric_chunks.c.sketch,
+    )
+    rows = conn.execute(query).all()
+    _check_codecs(rows)
+    if sum(r.n_points for r in rows) <= max_points * RAW_READ_FACTOR:
+        points = _read_points(conn, run_id, key, start, end)
+    else:
+        points = Points.concat([unpack(r.sketch) for r in rows]).in_range(start, end)
+    return downsample(points.by_step(), max_points)
+
+
+def as_history(
+    run_id: str, key: str, points: Points, next_page_token: str | None = None
+) -> MetricHistory:
+    return MetricHistory(
+        run_id, key, points.steps, points.timestamps, points.values, next_page_token
+    )

@@ -1,0 +1,217 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations must produce exactly this.
+
+Rows never leave ``store/sql``: the store turns them into entities. Text columns use a binary
+collation on MySQL so that keys and names compare case-sensitively everywhere, as they do on
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# Up to 16 MB of text on every backend (plain TEXT is only 64 KB on MySQL).
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+# SQLite only auto-increments an INTEGER PRIMARY KEY, not BIGINT.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+_MYSQL: dict[str, Any] = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+    "mysql_engine": "InnoDB",
+}
+
+
+def _run_fk() -> ForeignKey:
+    return ForeignKey("runs.run_uuid", ondelete="CASCADE")
+
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", String(2048), nullable=False),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    UniqueConstraint("name"),
+    Index(None, "lifecycle_stage", "creation_time"),
+    **_MYSQL,
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", LongText, nullable=False),
+    PrimaryKeyConstraint("experiment_id", "key"),
+    **_MYSQL,
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_uuid", String(32), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(250), nullable=False),
+    Column("user_id", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=True),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("artifact_uri", String(2048), nullable=False),
+    Column("deleted_time", BigInteger, nullable=True),
+    Index(None, "experiment_id", "lifecycle_stage", "start_time"),
+    **_MYSQL,
+)
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", LongText, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    Index(None, "key"),
+    **_MYSQL,
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", LongText, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    Index(None, "key"),
+    **_MYSQL,
+)
+
+# One row per (run, key): the latest point and aggregates, for search, sort and run pages.
+# Values are stored sortable: NaN as NULL (last_value only) and +-Inf as +-DBL_MAX, because
+# MySQL cannot store NaN or infinities.
+metric_summaries = Table(
+    "metric_summaries",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("last_value", Double, nullable=True),
+    Column("last_timestamp", BigInteger, nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("min_value", Double, nullable=True),
+    Column("max_value", Double, nullable=True),
+    Column("n_points", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    Index(None, "key", "last_value"),
+    **_MYSQL,
+)
+
+# The points themselves: packed little-endian arrays, hundreds to thousands of points a row.
+metric_chunks = Table(
+    "metric_chunks",
+    metadata,
+    Column("chunk_id", AutoId, primary_key=True, autoincrement=True),
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("codec", SmallInteger, nullable=False),
+    Column("n_points", Integer, nullable=False),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("points", Blob, nullable=False),
+    # A few dozen real points of the chunk (min and max of each slice) for chart reads.
+    Column("sketch", Blob, nullable=False),
+    Index(None, "run_uuid", "key", "min_step"),
+    **_MYSQL,
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_uuid", String(32), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source", LongText, nullable=False),
+    Column("schema", LongText, nullable=True),
+    Column("profile", LongText, nullable=True),
+    UniqueConstraint("experiment_id", "name", "digest"),
+    **_MYSQL,
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column(
+        "dataset_uuid",
+        String(32),
+        ForeignKey("datasets.dataset_uuid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "dataset_uuid"),
+    Index(None, "dataset_uuid"),
+    **_MYSQL,
+)
+
+run_input_tags = Table(
+    "run_input_tags",
+    metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("dataset_uuid", String(32), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("value", String(500), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "dataset_uuid", "key"),
+    ForeignKeyConstraint(
+        ["run_uuid", "dataset_uuid"],
+        ["run_inputs.run_uuid", "run_inputs.dataset_uuid"],
+        ondelete="CASCADE",
+    ),
+    **_MYSQL,
+)
