@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNSTONE_HOME ?= $(CURDIR)/runstone
 PYTEST_WORKERS ?= auto
+PY_DIRS := $(wildcard src tests bench)
 
 .PHONY: install run test lint fix bench clean
 
@@ -21,8 +22,8 @@ run: $(STAMP)
 	@echo "Embedded store ready in $(RUNSTONE_HOME) (SQLite + artifacts folder)."
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -30,8 +31,8 @@ test: lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 fix: $(STAMP)
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix $(PY_DIRS)
+	$(BIN)/ruff format $(PY_DIRS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

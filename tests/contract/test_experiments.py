@@ -4,6 +4,7 @@ import pytest
 
 from runstone.entities import LifecycleStage, ViewType
 from runstone.errors import AlreadyExists, InvalidParameterValue, NotFound
+from runstone.store.base import TrackingStore
 from runstone.store.sql import SqlStore
 
 
@@ -183,3 +184,9 @@ def test_search_experiments_rejects_bad_max_results(store: SqlStore, max_results
 def test_search_experiments_rejects_bad_page_token(store: SqlStore) -> None:
     with pytest.raises(InvalidParameterValue, match="page token"):
         store.search_experiments(page_token="not-a-token")
+
+
+def test_sql_store_implements_the_tracking_store_protocol(store: SqlStore) -> None:
+    assert isinstance(store, TrackingStore)
+    typed: TrackingStore = store  # mypy checks the signatures too
+    assert typed.get_experiment("0").name == "Default"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runstone.config import StoreSettings
+from runstone.store.base import TrackingStore
 from runstone.store.sql.engine import Database
 from runstone.store.sql.experiments import ExperimentsPart
 from runstone.store.sql.history import HistoryPart
@@ -56,3 +58,7 @@ def _default_artifact_root(url: str) -> str:
         else Path.cwd().absolute() / "runstone" / "artifacts"
     )
     return folder.as_uri()
+
+
+if TYPE_CHECKING:  # mypy proves SqlStore fulfils the contract
+    _conforms: type[TrackingStore] = SqlStore

@@ -1,0 +1,113 @@
+"""The tracking store contract that every store implements (SQL now, REST next).
+
+Callers program against :class:`TrackingStore`; the contract test suite runs the same tests
+against every implementation, so a behaviour cannot differ between them without a test failing.
+Errors are :mod:`runstone.errors` classes, never database or HTTP exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from runstone.entities import (
+    DatasetInput,
+    Experiment,
+    Metric,
+    MetricHistory,
+    MetricSummary,
+    Page,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+
+
+@runtime_checkable
+class TrackingStore(Protocol):
+    # -- experiments
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str: ...
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[Experiment]: ...
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
+    def delete_experiment(self, experiment_id: str) -> None: ...
+    def restore_experiment(self, experiment_id: str) -> None: ...
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None: ...
+
+    # -- runs
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str = "",
+        start_time: int | None = None,
+        tags: Mapping[str, str] | Sequence[RunTag] | None = None,
+        run_name: str | None = None,
+    ) -> Run: ...
+    def get_run(self, run_id: str) -> Run: ...
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo: ...
+    def delete_run(self, run_id: str) -> None: ...
+    def restore_run(self, run_id: str) -> None: ...
+    def set_tag(self, run_id: str, key: str, value: str) -> None: ...
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+    def log_param(self, run_id: str, key: str, value: str) -> None: ...
+    def log_metric(self, run_id: str, metric: Metric) -> None: ...
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None: ...
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[Run]: ...
+
+    # -- metric reads
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> MetricHistory: ...
+    def get_metric_history_sampled(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_points: int = 1000,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[MetricHistory]: ...
+    def get_metric_summaries(self, run_id: str) -> list[MetricSummary]: ...
+
+    def close(self) -> None: ...
