@@ -40,7 +40,6 @@ _RUN_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
     "artifact_uri": runs.c.artifact_uri,
     "start_time": runs.c.start_time,
     "end_time": runs.c.end_time,
-    "lifecycle_stage": runs.c.lifecycle_stage,
 }
 
 _EXPERIMENT_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
