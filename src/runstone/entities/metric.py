@@ -4,6 +4,7 @@ import math
 import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # numpy is loaded by the stores that build histories, not by `import runstone`
@@ -69,11 +70,16 @@ class MetricHistory:
         return len(self.steps)
 
     def __iter__(self) -> Iterator[Metric]:
-        key, run_id = self.key, self.run_id
-        for step, ts, value in zip(
-            self.steps.tolist(), self.timestamps.tolist(), self.values.tolist(), strict=True
-        ):
-            yield Metric(key, value, ts, step, run_id)
+        n = len(self.steps)
+        rows = zip(
+            repeat(self.key, n),
+            self.values.tolist(),
+            self.timestamps.tolist(),
+            self.steps.tolist(),
+            repeat(self.run_id, n),
+            strict=True,
+        )
+        return map(Metric._make, rows)
 
     def to_list(self) -> list[Metric]:
         return list(self)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, Table, bindparam, select
@@ -34,20 +34,23 @@ def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
 
 
 def experiment_row(
-    conn: Connection, experiment_id: str | int, for_update: bool = False
+    conn: Connection, experiment_id: str | int, for_update: bool = False, shared: bool = False
 ) -> Row[Any]:
     number = check_experiment_id(experiment_id)
     query = select(experiments).where(experiments.c.experiment_id == number)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(read=shared)
     row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"No Experiment with id={experiment_id} exists.")
     return row
 
 
-def active_experiment_row(conn: Connection, experiment_id: str | int) -> Row[Any]:
-    row = experiment_row(conn, experiment_id, for_update=True)
+def active_experiment_row(
+    conn: Connection, experiment_id: str | int, shared: bool = False
+) -> Row[Any]:
+    """The experiment, locked (``shared``: only against change), which must be active."""
+    row = experiment_row(conn, experiment_id, for_update=True, shared=shared)
     if row.lifecycle_stage != LifecycleStage.ACTIVE:
         raise InvalidParameterValue(
             f"The experiment {row.experiment_id} must be in the 'active' state; "
@@ -86,32 +89,43 @@ def run_row(conn: Connection, run_id: str, for_update: bool = False) -> Row[Any]
     query = _RUN_BY_ID_LOCKED if for_update else _RUN_BY_ID
     row = conn.execute(query, {"run_id": run_id}).first()
     if row is None:
-        raise NotFound(f"Run with id={run_id} not found")
+        raise run_not_found(run_id)
     return row
+
+
+def run_not_found(run_id: str) -> NotFound:
+    return NotFound(f"Run with id={run_id} not found")
+
+
+def require_active_run(run_id: str, lifecycle_stage: str) -> None:
+    if lifecycle_stage != LifecycleStage.ACTIVE:
+        raise InvalidParameterValue(
+            f"The run {run_id} must be in the 'active' state. Current state is {lifecycle_stage}."
+        )
 
 
 def active_run_row(conn: Connection, run_id: str) -> Row[Any]:
     """The run, locked for this transaction, which must not be deleted."""
     row = run_row(conn, run_id, for_update=True)
-    if row.lifecycle_stage != LifecycleStage.ACTIVE:
-        raise InvalidParameterValue(
-            f"The run {run_id} must be in the 'active' state. Current state is "
-            f"{row.lifecycle_stage}."
-        )
+    require_active_run(run_id, row.lifecycle_stage)
     return row
 
 
 def run_info_from_row(row: Row[Any]) -> RunInfo:
+    return run_info_from_values(row._mapping)
+
+
+def run_info_from_values(values: Mapping[Any, Any]) -> RunInfo:
     return RunInfo(
-        run_id=row.run_uuid,
-        experiment_id=str(row.experiment_id),
-        run_name=row.name,
-        user_id=row.user_id,
-        status=RunStatus[row.status],
-        start_time=row.start_time,
-        end_time=row.end_time,
-        artifact_uri=row.artifact_uri,
-        lifecycle_stage=LifecycleStage(row.lifecycle_stage),
+        run_id=values["run_uuid"],
+        experiment_id=str(values["experiment_id"]),
+        run_name=values["name"],
+        user_id=values["user_id"],
+        status=RunStatus[values["status"]],
+        start_time=values["start_time"],
+        end_time=values["end_time"],
+        artifact_uri=values["artifact_uri"],
+        lifecycle_stage=LifecycleStage(values["lifecycle_stage"]),
     )
 
 

@@ -44,7 +44,6 @@ def create_store_engine(url: str, settings: StoreSettings) -> Engine:
         engine = create_engine(
             sa_url,
             isolation_level="READ COMMITTED",
-            pool_pre_ping=True,
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
             pool_recycle=3600,
@@ -55,7 +54,6 @@ def create_store_engine(url: str, settings: StoreSettings) -> Engine:
         return create_engine(
             sa_url,
             isolation_level="READ COMMITTED",
-            pool_pre_ping=True,
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
         )
@@ -103,6 +101,8 @@ def _mysql_on_connect(dbapi_conn: Any, _record: Any) -> None:
 def is_transient(exc: BaseException) -> bool:
     if not isinstance(exc, DBAPIError):
         return False
+    if exc.connection_invalidated:  # the server closed it; the pool now holds fresh ones
+        return True
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate in _TRANSIENT_SQLSTATES:

@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, insert, select, update
 
 from runstone.entities import MetricHistory, MetricSummary
+from runstone.store.sql.common import require_active_run, run_not_found
 from runstone.store.sql.points import Points, downsample, pack, sketch, unpack
-from runstone.store.sql.tables import metric_chunks, metric_summaries
+from runstone.store.sql.tables import metric_chunks, metric_summaries, runs
 from runstone.store.validation import MetricColumns
 
 CODEC_PACKED_LE = 0
@@ -70,10 +71,21 @@ def summary_from_row(row: Row[Any]) -> MetricSummary:
 
 # Built once: logging is the hottest path, and a prebuilt statement skips SQLAlchemy's per-call
 # construction and cache-key work.
-_SUMMARIES = (
-    select(metric_summaries)
-    .where(metric_summaries.c.run_uuid == bindparam("run_id"))
-    .where(metric_summaries.c.key.in_(bindparam("keys", expanding=True)))
+# Locks the run (its row only, where the database can say so) and reads the summaries of the
+# batch's keys in one round trip.
+_LOCK_RUN_READ_SUMMARIES = (
+    select(runs.c.lifecycle_stage, metric_summaries)
+    .select_from(
+        runs.outerjoin(
+            metric_summaries,
+            and_(
+                metric_summaries.c.run_uuid == runs.c.run_uuid,
+                metric_summaries.c.key.in_(bindparam("keys", expanding=True)),
+            ),
+        )
+    )
+    .where(runs.c.run_uuid == bindparam("run_id"))
+    .with_for_update(of=runs)
 )
 _INSERT_SUMMARY = insert(metric_summaries)
 _UPDATE_SUMMARY = (
@@ -93,12 +105,16 @@ _UPDATE_CHUNK = update(metric_chunks).where(metric_chunks.c.chunk_id == bindpara
 
 
 def append_metrics(conn: Connection, run_id: str, batch: MetricColumns) -> None:
-    """Store a checked batch of one run's metrics (the caller holds the run's lock)."""
-    if not len(batch):
-        return
+    """Store a checked batch of one run's metrics, taking the run's lock first.
+
+    Raises NotFound for an unknown run and InvalidParameterValue for a deleted one.
+    """
     by_key = _split_by_key(batch)
-    found = conn.execute(_SUMMARIES, {"run_id": run_id, "keys": list(by_key)})
-    summaries = {row.key: row for row in found}
+    found = conn.execute(_LOCK_RUN_READ_SUMMARIES, {"run_id": run_id, "keys": list(by_key)}).all()
+    if not found:
+        raise run_not_found(run_id)
+    require_active_run(run_id, found[0].lifecycle_stage)
+    summaries = {row.key: row for row in found if row.key is not None}
     for key, logged in by_key.items():
         summary = summaries.get(key)
         points = _new_points(conn, run_id, key, logged.unique(), summary)
@@ -121,7 +137,7 @@ def _new_points(
 def _split_by_key(batch: MetricColumns) -> dict[str, Points]:
     everything = Points.of(batch.steps, batch.timestamps, batch.values)
     first = batch.keys[0]
-    if all(key == first for key in batch.keys):
+    if batch.keys.count(first) == len(batch.keys):
         return {first: everything}
     index: dict[str, list[int]] = {}
     for i, key in enumerate(batch.keys):

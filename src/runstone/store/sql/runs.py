@@ -15,6 +15,7 @@ from runstone.entities import (
     Page,
     Param,
     Run,
+    RunData,
     RunInfo,
     RunStatus,
     RunTag,
@@ -32,6 +33,7 @@ from runstone.store.sql.common import (
     distinct,
     now_ms,
     run_info_from_row,
+    run_info_from_values,
     run_row,
     upsert,
 )
@@ -58,7 +60,8 @@ class RunsPart(StoreParts):
         started = now_ms() if start_time is None else v.check_int64(start_time, "start_time", 0)
 
         def work(conn: Connection) -> Run:
-            exp = active_experiment_row(conn, experiment_id)
+            # A shared lock: runs may be created side by side, but not in a deleting experiment.
+            exp = active_experiment_row(conn, experiment_id, shared=True)
             run_id = uuid.uuid4().hex
             row = {
                 "run_uuid": run_id,
@@ -77,7 +80,7 @@ class RunsPart(StoreParts):
                 insert(run_tags),
                 [{"run_uuid": run_id, "key": k, "value": val} for k, val in tag_map.items()],
             )
-            return loading.load_run(conn, run_id)
+            return Run(run_info_from_values(row), RunData(tags=dict(tag_map)))
 
         return self._db.write(work)
 
@@ -171,10 +174,12 @@ class RunsPart(StoreParts):
         tag_map = self._checked_run_tags([(t.key, t.value) for t in tags], "tags")
 
         def work(conn: Connection) -> None:
-            active_run_row(conn, run_id)
+            if len(columns):
+                append_metrics(conn, run_id, columns)  # locks the run as it reads summaries
+            else:
+                active_run_row(conn, run_id)
             _insert_params(conn, run_id, param_map)
             _set_tags(conn, run_id, tag_map)
-            append_metrics(conn, run_id, columns)
 
         self._db.write(work)
 

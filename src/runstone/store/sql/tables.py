@@ -112,7 +112,6 @@ run_tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", LongText, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
-    Index(None, "key"),
     **_MYSQL,
 )
 
@@ -123,11 +122,12 @@ params = Table(
     Column("key", String(250), nullable=False),
     Column("value", LongText, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
-    Index(None, "key"),
     **_MYSQL,
 )
 
 # One row per (run, key): the latest point and aggregates, for search, sort and run pages.
+# Searches are scoped to experiments, so they probe (run_uuid, key) from the runs found; no
+# index leads with the key (it tempted PostgreSQL into slow plans before its first ANALYZE).
 # Values are stored sortable: NaN as NULL (last_value only) and +-Inf as +-DBL_MAX, because
 # MySQL cannot store NaN or infinities.
 metric_summaries = Table(
@@ -142,7 +142,6 @@ metric_summaries = Table(
     Column("max_value", Double, nullable=True),
     Column("n_points", BigInteger, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
-    Index(None, "key", "last_value"),
     **_MYSQL,
 )
 

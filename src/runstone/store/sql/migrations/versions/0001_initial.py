@@ -130,6 +130,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("chunk_id", name=op.f("pk_metric_chunks")),
         **MYSQL_OPTIONS,
     )
+    if op.get_context().dialect.name == "postgresql":
+        # The packed floats barely compress: skip pglz, which made each insert ~5x slower.
+        op.execute("ALTER TABLE metric_chunks ALTER COLUMN points SET STORAGE EXTERNAL")
+        op.execute("ALTER TABLE metric_chunks ALTER COLUMN sketch SET STORAGE EXTERNAL")
     op.create_index(
         op.f("ix_metric_chunks_run_uuid_key_min_step"),
         "metric_chunks",
@@ -155,12 +159,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_uuid", "key", name=op.f("pk_metric_summaries")),
         **MYSQL_OPTIONS,
     )
-    op.create_index(
-        op.f("ix_metric_summaries_key_last_value"),
-        "metric_summaries",
-        ["key", "last_value"],
-        unique=False,
-    )
     op.create_table(
         "params",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
@@ -175,7 +173,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_uuid", "key", name=op.f("pk_params")),
         **MYSQL_OPTIONS,
     )
-    op.create_index(op.f("ix_params_key"), "params", ["key"], unique=False)
     op.create_table(
         "run_inputs",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
@@ -213,7 +210,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_uuid", "key", name=op.f("pk_run_tags")),
         **MYSQL_OPTIONS,
     )
-    op.create_index(op.f("ix_run_tags_key"), "run_tags", ["key"], unique=False)
     op.create_table(
         "run_input_tags",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
