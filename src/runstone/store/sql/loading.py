@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from runstone.entities import Metric, Run, RunData, RunInputs
 from runstone.store.sql.common import chunked, run_info_from_row, run_row
 from runstone.store.sql.inputs import inputs_by_run
 from runstone.store.sql.metrics import from_db
 from runstone.store.sql.tables import metric_summaries, params, run_tags, runs
+
+_COLUMNS: dict[str, tuple[Any, ...]] = {
+    "runs": tuple(runs.c),
+    "params": (params.c.run_uuid, params.c.key, params.c.value),
+    "tags": (run_tags.c.run_uuid, run_tags.c.key, run_tags.c.value),
+    "metrics": (
+        metric_summaries.c.run_uuid,
+        metric_summaries.c.key,
+        metric_summaries.c.last_value,
+        metric_summaries.c.last_timestamp,
+        metric_summaries.c.last_step,
+    ),
+}
+
+
+@cache
+def _by_run_ids(what: str, postgresql: bool) -> Select[Any]:
+    """Rows of ``what`` for a list of run ids, built once per dialect.
+
+    PostgreSQL takes the ids as one array parameter (``= ANY(:ids)``), which keeps the statement
+    cacheable; elsewhere an expanding ``IN`` list.
+    """
+    columns = _COLUMNS[what]
+    run_uuid = columns[0].table.c.run_uuid
+    if postgresql:
+        condition = run_uuid == any_(bindparam("ids", type_=ARRAY(String)))
+    else:
+        condition = run_uuid.in_(bindparam("ids", expanding=True))
+    return select(*columns).where(condition)
 
 
 def load_run(conn: Connection, run_id: str) -> Run:
@@ -19,40 +51,32 @@ def load_run(conn: Connection, run_id: str) -> Run:
 
 
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
-    """Full runs for ``run_ids``, in that order: four queries per 500 runs, whatever their size."""
+    """Full runs for ``run_ids``, in that order: five queries per 500 runs, whatever their size."""
     if not run_ids:
         return []
+    postgresql = conn.dialect.name == "postgresql"
     infos = {}
-    data: dict[str, RunData] = {run_id: RunData() for run_id in run_ids}
+    params_of: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+    tags_of: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+    metrics_of: dict[str, dict[str, Metric]] = {run_id: {} for run_id in run_ids}
     for part in chunked(run_ids):
-        for row in conn.execute(select(runs).where(runs.c.run_uuid.in_(part))):
+        ids = {"ids": list(part)}
+        for row in conn.execute(_by_run_ids("runs", postgresql), ids).all():
             infos[row.run_uuid] = run_info_from_row(row)
-        for row in conn.execute(
-            select(params.c.run_uuid, params.c.key, params.c.value).where(
-                params.c.run_uuid.in_(part)
-            )
-        ):
-            data[row.run_uuid].params[row.key] = row.value
-        for row in conn.execute(
-            select(run_tags.c.run_uuid, run_tags.c.key, run_tags.c.value).where(
-                run_tags.c.run_uuid.in_(part)
-            )
-        ):
-            data[row.run_uuid].tags[row.key] = row.value
-        summary_cols = (
-            metric_summaries.c.run_uuid,
-            metric_summaries.c.key,
-            metric_summaries.c.last_value,
-            metric_summaries.c.last_timestamp,
-            metric_summaries.c.last_step,
-        )
-        for row in conn.execute(select(*summary_cols).where(metric_summaries.c.run_uuid.in_(part))):
-            data[row.run_uuid].metrics[row.key] = Metric(
-                row.key, from_db(row.last_value), row.last_timestamp, row.last_step
-            )
+        for run_id, key, value in conn.execute(_by_run_ids("params", postgresql), ids).all():
+            params_of[run_id][key] = value
+        for run_id, key, value in conn.execute(_by_run_ids("tags", postgresql), ids).all():
+            tags_of[run_id][key] = value
+        rows = conn.execute(_by_run_ids("metrics", postgresql), ids).all()
+        for run_id, key, last, ts, step in rows:
+            metrics_of[run_id][key] = Metric(key, from_db(last), ts, step)
     inputs = inputs_by_run(conn, run_ids)
     return [
-        Run(infos[run_id], data[run_id], RunInputs(inputs.get(run_id, ())))
+        Run(
+            infos[run_id],
+            RunData(metrics_of[run_id], params_of[run_id], tags_of[run_id]),
+            RunInputs(inputs.get(run_id, ())),
+        )
         for run_id in run_ids
         if run_id in infos
     ]
