@@ -148,10 +148,10 @@ def check_metric(metric: Metric, field: str) -> None:
 class MetricColumns:
     """A checked batch of metrics, as columns."""
 
-    keys: list[str]
-    steps: list[int]
-    timestamps: list[int]
-    values: list[float]
+    keys: Sequence[str]
+    steps: Sequence[int]
+    timestamps: Sequence[int]
+    values: Sequence[float]
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -164,12 +164,16 @@ def check_metrics(metrics: Sequence[Metric]) -> MetricColumns:
     value) falls back to checking metric by metric, which names the first bad field
     (``metrics[3].value``).
     """
-    columns = MetricColumns(
-        [m.key for m in metrics],
-        [m.step for m in metrics],
-        [m.timestamp for m in metrics],
-        [m.value for m in metrics],
-    )
+    if metrics and set(map(type, metrics)) == {Metric}:
+        keys, values, timestamps, steps, _ = zip(*metrics, strict=True)  # transposed in C
+        columns = MetricColumns(keys, steps, timestamps, values)
+    else:
+        columns = MetricColumns(
+            [m.key for m in metrics],
+            [m.step for m in metrics],
+            [m.timestamp for m in metrics],
+            [m.value for m in metrics],
+        )
     if not _plainly_valid(columns):
         for i, metric in enumerate(metrics):
             check_metric(metric, f"metrics[{i}]")

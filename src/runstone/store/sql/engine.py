@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from runstone.config import StoreSettings
 from runstone.errors import InvalidParameterValue, TemporarilyUnavailable
-from runstone.uri import sqlite_path
+from runstone.uri import parse_tracking_uri, sqlite_path
 
 T = TypeVar("T")
 
@@ -58,6 +58,19 @@ def create_store_engine(url: str, settings: StoreSettings) -> Engine:
             max_overflow=settings.max_overflow,
         )
     raise InvalidParameterValue(f"Unsupported database {backend!r}.")
+
+
+@contextmanager
+def engine_for(uri: str, settings: StoreSettings | None = None) -> Iterator[Engine]:
+    """An engine for the database a tracking URI names, disposed of afterwards."""
+    parsed = parse_tracking_uri(uri)
+    if not parsed.is_database:
+        raise InvalidParameterValue(f"{uri!r} is not a database URI.")
+    engine = create_store_engine(parsed.url, settings or StoreSettings())
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _sqlite_engine(url: str) -> Engine:

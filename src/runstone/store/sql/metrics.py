@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Row, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, Row, and_, bindparam, insert, select, update
 
 from runstone.entities import MetricHistory, MetricSummary
 from runstone.store.sql.common import require_active_run, run_not_found
@@ -102,6 +102,37 @@ _LAST_CHUNK = (
 )
 _INSERT_CHUNK = insert(metric_chunks)
 _UPDATE_CHUNK = update(metric_chunks).where(metric_chunks.c.chunk_id == bindparam("b_chunk_id"))
+_CHUNK_COLUMNS = (
+    "run_uuid",
+    "key",
+    "codec",
+    "n_points",
+    "min_step",
+    "max_step",
+    "points",
+    "sketch",
+)
+_SUMMARY_COLUMNS = (
+    "last_step",
+    "last_timestamp",
+    "last_value",
+    "min_value",
+    "max_value",
+    "n_points",
+)
+# PostgreSQL: the common case, a new chunk and an updated summary, in one round trip (a data-
+# modifying CTE always runs to completion, referenced or not).
+_PG_INSERT_CHUNK_UPDATE_SUMMARY = (
+    update(metric_summaries)
+    .where(metric_summaries.c.run_uuid == bindparam("b_run_id"))
+    .where(metric_summaries.c.key == bindparam("b_key"))
+    .values({c: bindparam(f"s_{c}") for c in _SUMMARY_COLUMNS})
+    .add_cte(
+        insert(metric_chunks)
+        .values({c: bindparam(f"c_{c}") for c in _CHUNK_COLUMNS})
+        .cte("new_chunk")
+    )
+)
 
 
 def append_metrics(conn: Connection, run_id: str, batch: MetricColumns) -> None:
@@ -115,12 +146,26 @@ def append_metrics(conn: Connection, run_id: str, batch: MetricColumns) -> None:
         raise run_not_found(run_id)
     require_active_run(run_id, found[0].lifecycle_stage)
     summaries = {row.key: row for row in found if row.key is not None}
+    postgresql = conn.dialect.name == "postgresql"
     for key, logged in by_key.items():
         summary = summaries.get(key)
         points = _new_points(conn, run_id, key, logged.unique(), summary)
-        if len(points):
-            _write_chunk(conn, run_id, key, points)
-            _write_summary(conn, run_id, key, points, summary)
+        if not len(points):
+            continue
+        chunk_statement, chunk = _chunk_write(conn, run_id, key, points)
+        summary_values = _summary_values(points, summary)
+        if postgresql and chunk_statement is _INSERT_CHUNK and summary is not None:
+            combined = {f"c_{c}": v for c, v in chunk.items()}
+            combined.update({f"s_{c}": v for c, v in summary_values.items()})
+            conn.execute(
+                _PG_INSERT_CHUNK_UPDATE_SUMMARY, {"b_run_id": run_id, "b_key": key, **combined}
+            )
+            continue
+        conn.execute(chunk_statement, chunk)
+        if summary is None:
+            conn.execute(_INSERT_SUMMARY, {"run_uuid": run_id, "key": key, **summary_values})
+        else:
+            conn.execute(_UPDATE_SUMMARY, {"b_run_id": run_id, "b_key": key, **summary_values})
 
 
 def _new_points(
@@ -145,7 +190,10 @@ def _split_by_key(batch: MetricColumns) -> dict[str, Points]:
     return {key: everything.take(np.array(rows, dtype=np.int64)) for key, rows in index.items()}
 
 
-def _write_chunk(conn: Connection, run_id: str, key: str, points: Points) -> None:
+def _chunk_write(
+    conn: Connection, run_id: str, key: str, points: Points
+) -> tuple[Executable, dict[str, Any]]:
+    """How to store ``points``: merged into the last chunk while it is small, else a new one."""
     if len(points) < MERGE_BELOW:
         last = conn.execute(_LAST_CHUNK, {"run_id": run_id, "key": key}).first()
         if (
@@ -154,9 +202,8 @@ def _write_chunk(conn: Connection, run_id: str, key: str, points: Points) -> Non
             and last.n_points + len(points) <= CHUNK_MAX
         ):
             merged = Points.concat([unpack(last.points), points])
-            conn.execute(_UPDATE_CHUNK, {"b_chunk_id": last.chunk_id, **_chunk_values(merged)})
-            return
-    conn.execute(_INSERT_CHUNK, {"run_uuid": run_id, "key": key, **_chunk_values(points)})
+            return _UPDATE_CHUNK, {"b_chunk_id": last.chunk_id, **_chunk_values(merged)}
+    return _INSERT_CHUNK, {"run_uuid": run_id, "key": key, **_chunk_values(points)}
 
 
 def _chunk_values(points: Points) -> dict[str, Any]:
@@ -170,9 +217,8 @@ def _chunk_values(points: Points) -> dict[str, Any]:
     }
 
 
-def _write_summary(
-    conn: Connection, run_id: str, key: str, points: Points, old: Row[Any] | None
-) -> None:
+def _summary_values(points: Points, old: Row[Any] | None) -> dict[str, Any]:
+    """The summary after adding ``points`` to ``old`` (None for a new key)."""
     i = points.latest()
     last = (int(points.steps[i]), int(points.timestamps[i]), float(points.values[i]))
     known = points.values[~np.isnan(points.values)]
@@ -186,7 +232,7 @@ def _write_summary(
         lo = float(np.fmin(lo, from_db(old.min_value)))
         hi = float(np.fmax(hi, from_db(old.max_value)))
         count += old.n_points
-    values = {
+    return {
         "last_step": last[0],
         "last_timestamp": last[1],
         "last_value": to_db(last[2]),
@@ -194,10 +240,6 @@ def _write_summary(
         "max_value": to_db(hi),
         "n_points": count,
     }
-    if old is None:
-        conn.execute(_INSERT_SUMMARY, {"run_uuid": run_id, "key": key, **values})
-    else:
-        conn.execute(_UPDATE_SUMMARY, {"b_run_id": run_id, "b_key": key, **values})
 
 
 def _rank(point: tuple[int, int, float]) -> tuple[int, int, float]:
