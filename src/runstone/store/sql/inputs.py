@@ -83,13 +83,16 @@ def inputs_by_run(conn: Connection, run_ids: Sequence[str]) -> dict[str, tuple[D
             select(run_inputs.c.run_uuid, run_inputs.c.position, datasets)
             .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
             .where(run_inputs.c.run_uuid.in_(part))
-        )
+        ).all()
+        if not rows:
+            continue  # no inputs, so no input tags either
         for r in rows:
             ds = Dataset(r.name, r.digest, r.source_type, r.source, r.schema, r.profile)
             found.setdefault(r.run_uuid, []).append((r.position, r.dataset_uuid, ds))
+        with_inputs = list({r.run_uuid for r in rows})
         tag_rows = conn.execute(
             select(run_input_tags)
-            .where(run_input_tags.c.run_uuid.in_(part))
+            .where(run_input_tags.c.run_uuid.in_(with_inputs))
             .order_by(run_input_tags.c.key)
         )
         for t in tag_rows:
