@@ -58,7 +58,18 @@ class StoreSettings:
 
 @dataclass(frozen=True, slots=True)
 class ClientSettings:
+    """What the Python client reads from the environment when it starts."""
+
     tracking_uri: str
+    experiment_id: str | None = None
+    experiment_name: str | None = None
+    run_id: str | None = None  # a run to join, set by launchers such as `runstone run`
+    async_logging: bool = True
+    flush_interval_s: float = 1.0
+    system_metrics: bool = False
+    system_metrics_interval_s: float = 10.0
+    system_metrics_samples: int = 1
+    system_metrics_node_id: str | None = None
 
     @classmethod
     def from_env(
@@ -67,4 +78,32 @@ class ClientSettings:
         uri = env_value("TRACKING_URI", environ)
         if uri is None:
             uri = str((cwd or Path.cwd()) / DEFAULT_LOCAL_DIR)
-        return cls(tracking_uri=uri)
+        return cls(
+            tracking_uri=uri,
+            experiment_id=env_value("EXPERIMENT_ID", environ),
+            experiment_name=env_value("EXPERIMENT_NAME", environ),
+            run_id=env_value("RUN_ID", environ),
+            async_logging=env_flag("ASYNC_LOGGING", True, environ),
+            flush_interval_s=_env_number("FLUSH_INTERVAL_SECONDS", 1.0, environ),
+            system_metrics=env_flag("ENABLE_SYSTEM_METRICS_LOGGING", False, environ),
+            system_metrics_interval_s=_env_number(
+                "SYSTEM_METRICS_SAMPLING_INTERVAL", 10.0, environ
+            ),
+            system_metrics_samples=int(
+                _env_number("SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING", 1, environ)
+            ),
+            system_metrics_node_id=env_value("SYSTEM_METRICS_NODE_ID", environ),
+        )
+
+
+def _env_number(name: str, default: float, environ: Mapping[str, str] | None) -> float:
+    raw = env_value(name, environ)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be greater than 0, not {raw!r}")
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from runstone.entities.artifact import FileInfo
 from runstone.entities.dataset import Dataset, DatasetInput, InputTag
 from runstone.entities.experiment import Experiment, ExperimentTag, LifecycleStage
 from runstone.entities.metric import Metric, MetricHistory, MetricSummary
@@ -22,6 +23,7 @@ __all__ = [
     "DatasetInput",
     "Experiment",
     "ExperimentTag",
+    "FileInfo",
     "InputTag",
     "LifecycleStage",
     "Metric",

@@ -1,0 +1,1 @@
+"""The Python client: RunstoneClient, the fluent API and background logging."""

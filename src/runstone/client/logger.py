@@ -1,0 +1,187 @@
+"""Non-blocking logging: calls append to a bounded queue, one background thread sends batches.
+
+The caller's cost is an append to a deque (well under a microsecond). The sender wakes when a
+batch's worth is waiting or every ``flush_interval_s``, takes everything queued, groups it per
+run in the order it was logged, and sends ``log_batch`` calls within MLflow's limits. ``flush()``
+puts a marker in the queue and waits until the sender has passed it, so it returns only when
+everything logged before it is stored; it then raises the first error the sender met (naming the
+run and what failed). ``close()`` flushes and stops the thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from runstone.entities import Metric, Param, RunTag
+from runstone.errors import RunstoneError
+
+MAX_METRICS = 1000
+MAX_PARAMS = 100
+MAX_TAGS = 100
+MAX_ITEMS = 1000
+
+SendBatch = Callable[[str, Sequence[Metric], Sequence[Param], Sequence[RunTag]], None]
+
+
+class BackgroundLoggingError(RunstoneError):
+    """What the background sender could not store, raised at the next flush()."""
+
+    def __init__(self, message: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.code = getattr(cause, "code", "INTERNAL_ERROR")  # type: ignore[misc]
+
+
+@dataclass(slots=True)
+class _Batch:
+    run_id: str
+    metrics: list[Metric] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    tags: list[RunTag] = field(default_factory=list)
+    param_values: dict[str, str] = field(default_factory=dict)
+
+    def size(self) -> int:
+        return len(self.metrics) + len(self.params) + len(self.tags)
+
+    def accepts(self, item: Metric | Param | RunTag) -> bool:
+        if self.size() >= MAX_ITEMS:
+            return False
+        if isinstance(item, Metric):
+            return len(self.metrics) < MAX_METRICS
+        if isinstance(item, Param):
+            # one batch must not carry two values for one key; the store judges the second
+            seen = self.param_values.get(item.key)
+            return len(self.params) < MAX_PARAMS and (seen is None or seen == item.value)
+        return len(self.tags) < MAX_TAGS
+
+    def add(self, item: Metric | Param | RunTag) -> None:
+        if isinstance(item, Metric):
+            self.metrics.append(item)
+        elif isinstance(item, Param):
+            if item.key not in self.param_values:
+                self.param_values[item.key] = item.value
+                self.params.append(item)
+        else:
+            self.tags.append(item)
+
+
+def batches(items: Sequence[tuple[str, Metric | Param | RunTag]]) -> Iterator[_Batch]:
+    """Group queued items per run, in logging order, into batches within MLflow's limits.
+
+    Items of one run keep their relative order across batches; a param or tag logged after a
+    metric is never sent before it.
+    """
+    open_batches: dict[str, _Batch] = {}
+    for run_id, item in items:
+        batch = open_batches.get(run_id)
+        if batch is not None and not batch.accepts(item):
+            yield batch
+            batch = None
+        if batch is None:
+            batch = open_batches[run_id] = _Batch(run_id)
+        batch.add(item)
+    yield from open_batches.values()
+
+
+class BatchLogger:
+    def __init__(
+        self,
+        send: SendBatch,
+        flush_interval_s: float = 1.0,
+        max_queue: int = 100_000,
+        wake_at: int = MAX_METRICS,
+    ) -> None:
+        self._send = send
+        self._interval = flush_interval_s
+        self._max_queue = max_queue
+        self._wake_at = wake_at
+        self._queue: deque[tuple[str, Metric | Param | RunTag] | threading.Event] = deque()
+        self._wakeup = threading.Event()
+        self._space = threading.Condition()
+        self._closed = False
+        self._error: BackgroundLoggingError | None = None
+        self._thread = threading.Thread(target=self._run, name="runstone-logger", daemon=True)
+        self._thread.start()
+
+    # -- the caller's side (hot path) --------------------------------------------------------
+
+    def put(self, run_id: str, item: Metric | Param | RunTag) -> None:
+        queue = self._queue
+        queue.append((run_id, item))
+        size = len(queue)
+        if size >= self._wake_at and not self._wakeup.is_set():
+            self._wakeup.set()
+        if size >= self._max_queue:
+            self._wait_for_space()
+
+    def _wait_for_space(self) -> None:
+        """Backpressure: a caller outrunning the store waits instead of growing memory."""
+        with self._space:
+            while len(self._queue) >= self._max_queue and self._thread.is_alive():
+                self._wakeup.set()
+                self._space.wait(timeout=self._interval)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once everything logged before this call is stored; raise what failed."""
+        if self._thread.is_alive():
+            marker = threading.Event()
+            self._queue.append(marker)
+            self._wakeup.set()
+            if not marker.wait(timeout):
+                raise TimeoutError("Flushing logged values took longer than the timeout.")
+        self.raise_error()
+
+    def raise_error(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def close(self, timeout: float | None = None) -> None:
+        if not self._closed:
+            self._closed = True
+            self._wakeup.set()
+            self._thread.join(timeout)
+        self.raise_error()
+
+    # -- the sender --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wakeup.wait(self._interval)
+            self._wakeup.clear()
+            self._drain()
+            if self._closed:
+                self._drain()
+                return
+
+    def _drain(self) -> None:
+        while self._queue:
+            items: list[tuple[str, Metric | Param | RunTag]] = []
+            markers: list[threading.Event] = []
+            while self._queue and not markers:
+                entry = self._queue.popleft()
+                if isinstance(entry, threading.Event):
+                    markers.append(entry)
+                else:
+                    items.append(entry)
+            with self._space:
+                self._space.notify_all()
+            self._send_all(items)
+            for marker in markers:
+                marker.set()
+
+    def _send_all(self, items: Sequence[tuple[str, Metric | Param | RunTag]]) -> None:
+        for batch in batches(items):
+            try:
+                self._send(batch.run_id, batch.metrics, batch.params, batch.tags)
+            except Exception as exc:  # kept for the caller's next flush()
+                if self._error is None:
+                    what = (
+                        f"{len(batch.metrics)} metrics, {len(batch.params)} params and "
+                        f"{len(batch.tags)} tags"
+                    )
+                    message = f"Logging {what} to run {batch.run_id} failed: {exc}"
+                    self._error = BackgroundLoggingError(message, exc)

@@ -1,0 +1,40 @@
+"""Opening the store a tracking URI names.
+
+Each kind of store has a factory that imports its implementation inside itself, so that
+``import runstone`` stays light: SQLAlchemy and the database drivers load only when a database
+store is first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from runstone.errors import InvalidParameterValue
+from runstone.store.base import TrackingStore
+from runstone.uri import StoreKind, TrackingUri, parse_tracking_uri
+
+
+def _sql_store(uri: TrackingUri, original: str) -> TrackingStore:
+    from runstone.store.sql import SqlStore  # heavy: SQLAlchemy, numpy, the DB driver
+
+    return SqlStore(original)
+
+
+def _rest_store(uri: TrackingUri, original: str) -> TrackingStore:
+    raise InvalidParameterValue(
+        f"Tracking URI {original!r} names a tracking server; this Runstone version talks to "
+        "databases and folders only (sqlite:///…, postgresql://…, mysql://…, a path)."
+    )
+
+
+_FACTORIES: dict[StoreKind, Callable[[TrackingUri, str], TrackingStore]] = {
+    StoreKind.SQLITE: _sql_store,
+    StoreKind.POSTGRESQL: _sql_store,
+    StoreKind.MYSQL: _sql_store,
+    StoreKind.REST: _rest_store,
+}
+
+
+def open_store(tracking_uri: str) -> TrackingStore:
+    parsed = parse_tracking_uri(tracking_uri)
+    return _FACTORIES[parsed.kind](parsed, tracking_uri)
