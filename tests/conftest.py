@@ -11,11 +11,15 @@ from tests.databases import BACKENDS, Backend
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No RUNSTONE_* or MLFLOW_* variable of the developer's shell leaks into a test."""
+def _clean_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No RUNSTONE_* or MLFLOW_* variable of the developer's shell leaks into a test, and no
+    test spools into the developer's home folder."""
     for name in list(os.environ):
         if name.startswith(("RUNSTONE_", "MLFLOW_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("RUNSTONE_SPOOL_DIR", str(tmp_path_factory.mktemp("spool")))
 
 
 @pytest.fixture(params=list(BACKENDS), ids=list(BACKENDS))

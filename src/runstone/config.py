@@ -50,10 +50,15 @@ class StoreSettings:
     # Pool sizing for PostgreSQL and MySQL.
     pool_size: int = 5
     max_overflow: int = 10
+    # How long a SQLite writer waits for another process's write lock before giving up.
+    sqlite_busy_timeout_s: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreSettings:
-        return cls(truncate_long_values=env_flag("TRUNCATE_LONG_VALUES", True, environ))
+        return cls(
+            truncate_long_values=env_flag("TRUNCATE_LONG_VALUES", True, environ),
+            sqlite_busy_timeout_s=_env_number("SQLITE_BUSY_TIMEOUT_SECONDS", 60.0, environ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,9 @@ class ClientSettings:
     run_id: str | None = None  # a run to join, set by launchers such as `runstone run`
     async_logging: bool = True
     flush_interval_s: float = 1.0
+    # While the store is unreachable, retry this long, then keep batches in the local spool.
+    spool_after_s: float = 10.0
+    spool_dir: Path | None = None  # default: ~/.runstone/spool
     system_metrics: bool = False
     system_metrics_interval_s: float = 10.0
     system_metrics_samples: int = 1
@@ -85,6 +93,8 @@ class ClientSettings:
             run_id=env_value("RUN_ID", environ),
             async_logging=env_flag("ASYNC_LOGGING", True, environ),
             flush_interval_s=_env_number("FLUSH_INTERVAL_SECONDS", 1.0, environ),
+            spool_after_s=_env_number("SPOOL_AFTER_SECONDS", 10.0, environ),
+            spool_dir=Path(spool) if (spool := env_value("SPOOL_DIR", environ)) else None,
             system_metrics=env_flag("ENABLE_SYSTEM_METRICS_LOGGING", False, environ),
             system_metrics_interval_s=_env_number(
                 "SYSTEM_METRICS_SAMPLING_INTERVAL", 10.0, environ

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from runstone.client.logger import BatchLogger
+from runstone.client.spool import Spool, spool_folder
 from runstone.client.stores import open_store
 from runstone.config import ClientSettings
 from runstone.entities import (
@@ -23,7 +25,7 @@ from runstone.entities import (
     ViewType,
 )
 from runstone.entities.metric import is_number
-from runstone.errors import InvalidParameterValue
+from runstone.errors import InvalidParameterValue, TemporarilyUnavailable
 from runstone.store.base import TrackingStore
 
 
@@ -70,9 +72,28 @@ class RunstoneClient:
             with self._lock:
                 if self._logger is None:
                     self._logger = BatchLogger(
-                        self._send_batch, flush_interval_s=self._settings.flush_interval_s
+                        self._send_batch,
+                        flush_interval_s=self._settings.flush_interval_s,
+                        spool=self.spool,
+                        spool_after_s=self._settings.spool_after_s,
                     )
         return self._logger
+
+    @property
+    def spool(self) -> Spool:
+        """Where batches wait while this client's store is unreachable."""
+        root = self._settings.spool_dir or Path.home() / ".runstone" / "spool"
+        return Spool(spool_folder(root, self.tracking_uri), self.tracking_uri)
+
+    def sync(self) -> int:
+        """Deliver batches spooled while the store was unreachable (by any process that used
+        this tracking URI); returns how many were delivered."""
+        self.flush()
+        if self._logger is not None and self._logger.spooling:
+            raise TemporarilyUnavailable("The tracking store is still unavailable.")
+        return self.spool.deliver(
+            lambda b: self.store.log_batch(b.run_id, b.metrics, b.params, b.tags)
+        )
 
     def _send_batch(
         self,

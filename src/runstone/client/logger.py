@@ -1,5 +1,10 @@
 """Non-blocking logging: calls append to a bounded queue, one background thread sends batches.
 
+When the store is unreachable (or answers "try later"), the sender retries with backoff for
+``spool_after_s``; past that it appends batches to the durable spool and training goes on.
+While anything is spooled, new batches queue up behind it, so order is kept; the sender tries
+the store again every few seconds and at every ``flush()``, and delivers the spool in order.
+
 The caller's cost is an append to a deque (well under a microsecond). The sender wakes when a
 batch's worth is waiting or every ``flush_interval_s``, takes everything queued, groups it per
 run in the order it was logged, and sends ``log_batch`` calls within MLflow's limits. ``flush()``
@@ -10,13 +15,18 @@ run and what failed). ``close()`` flushes and stops the thread.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from runstone.client.spool import Spool, SpooledBatch, as_batch
 from runstone.entities import Metric, Param, RunTag
 from runstone.errors import RunstoneError
+
+log = logging.getLogger(__name__)
 
 MAX_METRICS = 1000
 MAX_PARAMS = 100
@@ -24,6 +34,23 @@ MAX_TAGS = 100
 MAX_ITEMS = 1000
 
 SendBatch = Callable[[str, Sequence[Metric], Sequence[Param], Sequence[RunTag]], None]
+
+# Failures worth waiting out: the store may answer later (HTTP 5xx, 429, timeouts, a database
+# that is down, locked or read-only).
+_TRANSIENT_CODES = {
+    "TEMPORARILY_UNAVAILABLE",
+    "REQUEST_LIMIT_EXCEEDED",
+    "RESOURCE_EXHAUSTED",
+    "DEADLINE_EXCEEDED",
+    "INTERNAL_ERROR",
+}
+PROBE_INTERVAL_S = 5.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, RunstoneError):
+        return exc.code in _TRANSIENT_CODES
+    return isinstance(exc, OSError)  # ConnectionError and TimeoutError included
 
 
 class BackgroundLoggingError(RunstoneError):
@@ -93,8 +120,14 @@ class BatchLogger:
         flush_interval_s: float = 1.0,
         max_queue: int = 100_000,
         wake_at: int = MAX_METRICS,
+        spool: Spool | None = None,
+        spool_after_s: float = 10.0,
     ) -> None:
         self._send = send
+        self._spool = spool
+        self._spool_after_s = spool_after_s
+        self._spooling = bool(spool)  # left over from an earlier process: deliver it first
+        self._last_probe = 0.0
         self._interval = flush_interval_s
         self._max_queue = max_queue
         self._wake_at = wake_at
@@ -169,19 +202,84 @@ class BatchLogger:
                     items.append(entry)
             with self._space:
                 self._space.notify_all()
+            if self._spooling:
+                self._probe(force=bool(markers))
             self._send_all(items)
             for marker in markers:
                 marker.set()
 
     def _send_all(self, items: Sequence[tuple[str, Metric | Param | RunTag]]) -> None:
         for batch in batches(items):
+            if self._spooling and self._spool is not None:
+                self._spool.append(as_batch(batch.run_id, batch.metrics, batch.params, batch.tags))
+                continue
             try:
-                self._send(batch.run_id, batch.metrics, batch.params, batch.tags)
-            except Exception as exc:  # kept for the caller's next flush()
-                if self._error is None:
+                self._send_retrying(batch)
+            except Exception as exc:
+                if is_transient(exc) and self._spool is not None:
+                    self._start_spooling(exc)
+                    self._spool.append(
+                        as_batch(batch.run_id, batch.metrics, batch.params, batch.tags)
+                    )
+                    continue
+                if self._error is None:  # kept for the caller's next flush()
                     what = (
                         f"{len(batch.metrics)} metrics, {len(batch.params)} params and "
                         f"{len(batch.tags)} tags"
                     )
                     message = f"Logging {what} to run {batch.run_id} failed: {exc}"
                     self._error = BackgroundLoggingError(message, exc)
+
+    def _send_retrying(self, batch: _Batch) -> None:
+        """Send, retrying transient failures with backoff for up to ``spool_after_s``."""
+        deadline = time.monotonic() + (self._spool_after_s if self._spool is not None else 0.0)
+        delay = 0.05
+        while True:
+            try:
+                self._send(batch.run_id, batch.metrics, batch.params, batch.tags)
+                return
+            except Exception as exc:
+                if not is_transient(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def _start_spooling(self, exc: BaseException) -> None:
+        self._spooling = True
+        self._last_probe = time.monotonic()
+        where = self._spool.folder if self._spool is not None else "?"
+        log.warning(
+            "Runstone: the tracking store is unavailable (%s); keeping logged values "
+            "in %s until it is back.",
+            exc,
+            where,
+        )
+
+    def _probe(self, force: bool) -> None:
+        """Try to deliver the spool (every few seconds, or now when a flush asks)."""
+        now = time.monotonic()
+        if self._spool is None or (not force and now - self._last_probe < PROBE_INTERVAL_S):
+            return
+        self._last_probe = now
+        try:
+            sent = self._spool.deliver(self._send_spooled)
+        except Exception:  # transient: still unavailable; try again later
+            return
+        self._spooling = False
+        if sent:
+            log.warning("Runstone: delivered %d spooled batches to the tracking store.", sent)
+
+    def _send_spooled(self, batch: SpooledBatch) -> None:
+        try:
+            self._send(batch.run_id, batch.metrics, batch.params, batch.tags)
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the store is still away: stop, keep the rest spooled
+            if self._error is None:  # refused for good (e.g. a changed param): report, go on
+                message = f"A spooled batch for run {batch.run_id} was refused: {exc}"
+                self._error = BackgroundLoggingError(message, exc)
+
+    @property
+    def spooling(self) -> bool:
+        """True while batches wait in the spool for the store to come back."""
+        return self._spooling

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from runstone.config import StoreSettings
 from runstone.errors import InvalidParameterValue
 from runstone.store.base import TrackingStore
 from runstone.uri import StoreKind, TrackingUri, parse_tracking_uri
@@ -17,7 +18,7 @@ from runstone.uri import StoreKind, TrackingUri, parse_tracking_uri
 def _sql_store(uri: TrackingUri, original: str) -> TrackingStore:
     from runstone.store.sql import SqlStore  # heavy: SQLAlchemy, numpy, the DB driver
 
-    return SqlStore(original)
+    return SqlStore(original, settings=StoreSettings.from_env())
 
 
 def _rest_store(uri: TrackingUri, original: str) -> TrackingStore:

@@ -11,11 +11,12 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from runstone.config import StoreSettings
 from runstone.errors import InvalidParameterValue, TemporarilyUnavailable
@@ -23,7 +24,6 @@ from runstone.uri import parse_tracking_uri, sqlite_path
 
 T = TypeVar("T")
 
-SQLITE_BUSY_TIMEOUT_S = 60.0
 _WRITE_ATTEMPTS = 8
 
 # Errors a writer may simply try again: SQLite busy, deadlocks, serialization failures,
@@ -36,7 +36,7 @@ def create_store_engine(url: str, settings: StoreSettings) -> Engine:
     sa_url = make_url(url)
     backend = sa_url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, settings.sqlite_busy_timeout_s)
     if backend == "mysql":
         query = dict(sa_url.query)
         query.setdefault("charset", "utf8mb4")
@@ -73,7 +73,7 @@ def engine_for(uri: str, settings: StoreSettings | None = None) -> Iterator[Engi
         engine.dispose()
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
     path = sqlite_path(url)
     if path is None:
         raise InvalidParameterValue(
@@ -81,17 +81,17 @@ def _sqlite_engine(url: str) -> Engine:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     # Pooled connections hold no transaction between checkouts, so they pin no WAL snapshot.
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-    event.listen(engine, "connect", _sqlite_on_connect)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
+    event.listen(engine, "connect", partial(_sqlite_on_connect, busy_timeout_s))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_on_connect(busy_timeout_s: float, dbapi_conn: Any, _record: Any) -> None:
     # Take transaction control away from the sqlite3 module; `_sqlite_on_begin` issues BEGIN.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+    cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = FULL")  # a commit is on disk before we answer
     cur.execute("PRAGMA foreign_keys = ON")
@@ -129,6 +129,13 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+def unavailable(exc: DBAPIError) -> TemporarilyUnavailable:
+    """The database could not be reached or written (down, locked, read-only, full): callers
+    may try again later, and the client keeps what it logged meanwhile."""
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return TemporarilyUnavailable(f"The database is unavailable: {detail}")
+
+
 class Database:
     """An engine plus the two ways Runstone touches it: a read, and a retried write."""
 
@@ -143,8 +150,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except (OperationalError, InterfaceError) as exc:
+            raise unavailable(exc) from exc
 
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one transaction; retry it whole if the database says "try again"."""
@@ -154,10 +164,8 @@ class Database:
                     return work(conn)
             except DBAPIError as exc:
                 if not is_transient(exc) or attempt == _WRITE_ATTEMPTS - 1:
-                    if is_transient(exc):
-                        raise TemporarilyUnavailable(
-                            "The database stayed busy; try again."
-                        ) from exc
+                    if is_transient(exc) or isinstance(exc, (OperationalError, InterfaceError)):
+                        raise unavailable(exc) from exc
                     raise
                 time.sleep(min(2.0, 0.01 * 2**attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")

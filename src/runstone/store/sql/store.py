@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from runstone.config import StoreSettings
 from runstone.store.base import TrackingStore
-from runstone.store.sql.engine import Database
+from runstone.store.sql.engine import Database, unavailable
 from runstone.store.sql.experiments import ExperimentsPart
 from runstone.store.sql.history import HistoryPart
 from runstone.store.sql.runs import RunsPart
@@ -38,6 +40,9 @@ class SqlStore(ExperimentsPart, RunsPart, HistoryPart):
         try:
             ensure_schema(self._db.engine, self._settings.auto_migrate)
             self._ensure_default_experiment()
+        except (OperationalError, InterfaceError) as exc:
+            self._db.dispose()
+            raise unavailable(exc) from exc
         except BaseException:
             self._db.dispose()
             raise
