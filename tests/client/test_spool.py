@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -110,3 +111,19 @@ def test_spool_keeps_order_across_segments(tmp_path: Path, monkeypatch: pytest.M
     received: list[int] = []
     spool.deliver(lambda b: received.append(b.metrics[0].step))
     assert received == list(range(10))
+
+
+def test_runstone_sync_delivers_the_spool(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from runstone.cli.main import cli
+
+    uri = f"sqlite:///{tmp_path / 'runs.db'}"
+    with RunstoneClient(uri) as client:
+        run_id = client.create_run(client.create_experiment("cli")).info.run_id
+        client.spool.append(SpooledBatch(run_id, [Metric("m", 1.0, 10, 0)], [], []))
+    result = CliRunner().invoke(cli, ["sync", "--tracking-uri", uri, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"delivered": 1, "pending": 0}
+    with RunstoneClient(uri) as client:
+        assert client.get_run(run_id).data.metrics["m"].value == 1.0

@@ -8,6 +8,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from runstone import __version__
 from runstone.cli.db import db
+from runstone.cli.experiments import experiments
+from runstone.cli.runs import runs
+from runstone.cli.sync import sync
 from runstone.errors import RunstoneError
 
 
@@ -18,6 +21,9 @@ def cli() -> None:
 
 
 cli.add_command(db)
+cli.add_command(experiments)
+cli.add_command(runs)
+cli.add_command(sync)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
