@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from runstone import RunstoneClient
 from runstone.cli import output
 from runstone.cli.main import main
+from runstone.client import paging
 
 EXPERIMENT_FIELDS = {"experiment_id", "name", "artifact_location", "lifecycle_stage", "tags"} | {
     "creation_time",
@@ -150,7 +151,7 @@ def test_list_filter_and_order_by(uri: str, client: RunstoneClient) -> None:
 def test_list_pages_through_everything_unless_capped(
     uri: str, client: RunstoneClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(output, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
     for i in range(5):
         client.create_experiment(f"e{i}")
     assert len(exp_json(uri, "list")) == 6

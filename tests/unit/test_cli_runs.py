@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from runstone import RunstoneClient
 from runstone.cli import output
 from runstone.cli.main import main
+from runstone.client import paging
 from runstone.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 
 STARTED = 1_700_000_000_000
@@ -150,7 +151,7 @@ def test_list_filter_order_by_and_max_results(setup: Setup) -> None:
 
 
 def test_list_pages_through_everything(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(output, "PAGE_SIZE", 1)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 1)
     found = runs_json(setup, "list", "--experiment-id", setup.experiment_id)
     assert {r["info"]["run_id"] for r in found} == {setup.running, setup.finished}
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import click
 
 from runstone.cli.output import (
-    collect,
     common_options,
     echo_done,
     echo_json,
@@ -18,6 +17,7 @@ from runstone.cli.output import (
     print_table,
     search_options,
 )
+from runstone.client.paging import collect
 from runstone.entities import Experiment, ViewType
 from runstone.errors import NotFound
 

@@ -18,13 +18,12 @@ from rich.table import Table
 from rich.text import Text
 
 from runstone.client.client import RunstoneClient
-from runstone.entities import DatasetInput, Experiment, Page, Run, ViewType
+from runstone.entities import DatasetInput, Experiment, Run, ViewType
 from runstone.errors import InvalidParameterValue
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-PAGE_SIZE = 1000  # items per search request while paging through every result
 MAX_CELL = 80  # longest text a table cell shows before it is ellipsised
 MAX_FIELD = 200  # the same for the fields of one record (IDs, URIs, names)
 PIPED_WIDTH = 200  # table width when stdout is not a terminal (rich would assume 80)
@@ -108,23 +107,6 @@ def open_client(tracking_uri: str | None) -> Iterator[RunstoneClient]:
         yield client
     finally:
         client.close()
-
-
-def collect(fetch: Callable[[int, str | None], Page[T]], max_results: int | None) -> list[T]:
-    """Every item of a paged search, or the first ``max_results``.
-
-    ``fetch(page_size, page_token)`` reads one page.
-    """
-    found: list[T] = []
-    token: str | None = None
-    while max_results is None or len(found) < max_results:
-        want = PAGE_SIZE if max_results is None else min(PAGE_SIZE, max_results - len(found))
-        page = fetch(want, token)
-        found.extend(page)
-        token = page.next_page_token
-        if token is None:
-            break
-    return found
 
 
 # -- JSON ----------------------------------------------------------------------------------

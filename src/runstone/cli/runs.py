@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import click
 
 from runstone.cli.output import (
-    collect,
     common_options,
     echo_done,
     echo_json,
@@ -18,6 +17,7 @@ from runstone.cli.output import (
     run_dict,
     search_options,
 )
+from runstone.client.paging import collect
 from runstone.entities import Run, ViewType
 
 RUN_ID = click.option("--run-id", required=True, metavar="ID", help="ID of the run.")

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runstone.client.artifact_verbs import ArtifactVerbs
 from runstone.client.logger import BatchLogger
 from runstone.client.spool import Spool, spool_folder
 from runstone.client.stores import open_store
@@ -33,7 +34,7 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class RunstoneClient:
+class RunstoneClient(ArtifactVerbs):
     """The explicit API: name the experiment or run in every call.
 
     Metrics, params and tags are sent in the background by default (``synchronous=False``):

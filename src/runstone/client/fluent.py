@@ -8,6 +8,7 @@ the current experiment are process-wide, as in MLflow.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from runstone.client import context
 from runstone.client.client import RunstoneClient, now_ms
+from runstone.client.paging import collect
 from runstone.config import ClientSettings
 from runstone.entities import (
     Dataset,
@@ -337,6 +339,44 @@ def log_input(
     _client().log_inputs(_run_id(), [DatasetInput(dataset, tuple(input_tags))])
 
 
+def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    _client().log_artifact(_run_id(), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    _client().log_artifacts(_run_id(), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    _client().log_text(_run_id(), text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str) -> None:
+    _client().log_dict(_run_id(), dictionary, artifact_file)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None
+) -> None:
+    _client().log_figure(_run_id(), figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_image(image: Any, artifact_file: str) -> None:
+    _client().log_image(_run_id(), image, artifact_file)
+
+
+def log_table(data: Any, artifact_file: str) -> None:
+    _client().log_table(_run_id(), data, artifact_file)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The active run's artifact URI, or that of ``artifact_path`` inside it."""
+    stack = _active.get()
+    run_id = stack[-1].info.run_id if stack else _run_id()
+    base = str(_client().get_run(run_id).info.artifact_uri).rstrip("/")
+    return base if not artifact_path else f"{base}/{artifact_path.lstrip('/')}"
+
+
 def flush() -> None:
     """Wait until everything logged so far is stored; raise what the background could not store."""
     if _process.client is not None:
@@ -370,15 +410,12 @@ def search_experiments(
 ) -> list[Experiment]:
     """Every matching experiment (all pages), or the first ``max_results``."""
     client = _client()
-    found: list[Experiment] = []
-    token = None
-    while True:
-        want = 1000 if max_results is None else min(1000, max_results - len(found))
-        page = client.search_experiments(view_type, want, filter_string, order_by, token)
-        found.extend(page)
-        token = page.next_page_token
-        if token is None or (max_results is not None and len(found) >= max_results):
-            return found
+    return collect(
+        lambda size, token: client.search_experiments(
+            view_type, size, filter_string, order_by, token
+        ),
+        max_results,
+    )
 
 
 def search_runs(
@@ -425,17 +462,11 @@ def _all_runs(
     order_by: Sequence[str] | None,
 ) -> list[Run]:
     client = _client()
-    runs: list[Run] = []
-    token = None
-    while len(runs) < max_results:
-        page = client.search_runs(
-            ids, filter_string, view, min(50_000, max_results - len(runs)), order_by, token
-        )
-        runs.extend(page)
-        token = page.next_page_token
-        if token is None:
-            break
-    return runs
+    return collect(
+        lambda size, token: client.search_runs(ids, filter_string, view, size, order_by, token),
+        max_results,
+        page_size=50_000,
+    )
 
 
 def reset() -> None:

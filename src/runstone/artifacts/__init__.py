@@ -1,0 +1,25 @@
+"""Artifact storage: one repository class over fsspec, safe paths, and content writers."""
+
+from __future__ import annotations
+
+from runstone.artifacts.content import (
+    write_dict,
+    write_figure,
+    write_image,
+    write_table,
+    write_text,
+)
+from runstone.artifacts.paths import join_inside, safe_relative_path
+from runstone.artifacts.repo import TEMP_PREFIX, ArtifactRepo
+
+__all__ = [
+    "TEMP_PREFIX",
+    "ArtifactRepo",
+    "join_inside",
+    "safe_relative_path",
+    "write_dict",
+    "write_figure",
+    "write_image",
+    "write_table",
+    "write_text",
+]

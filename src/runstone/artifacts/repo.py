@@ -1,0 +1,422 @@
+"""ArtifactRepo: MLflow's artifact-repository verbs over fsspec, for every storage scheme.
+
+Local folders, ``s3://``, ``gs://``, ``memory://``… share one code path. Local roots differ in
+two places: each path is resolved and checked for containment where it is used (``join_inside``),
+and writes are atomic (a hidden ``.rs-tmp-…`` sibling, then ``os.replace``). Remote writes are one
+upload call (an object store publishes an object only once it is complete). Only fsspec's literal
+path methods are used: its bulk methods would read ``*?[`` in an artifact name as a glob.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Any, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
+from urllib.parse import unquote, urlsplit
+
+import fsspec  # type: ignore[import-untyped]
+
+from runstone.artifacts.paths import join_inside, safe_relative_path
+from runstone.entities import FileInfo
+from runstone.errors import InvalidParameterValue, NotFound
+
+TEMP_PREFIX = ".rs-tmp-"  # in-progress writes; never listed, downloaded or accepted as a name
+CHUNK_SIZE = 1024 * 1024
+TRANSFER_THREADS = 8
+
+_T = TypeVar("_T")
+
+
+@runtime_checkable
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+Source: TypeAlias = Readable | Iterable[bytes]
+LocalPath: TypeAlias = str | os.PathLike[str]
+
+
+class FileSystem(Protocol):
+    """The part of fsspec's ``AbstractFileSystem`` used here (fsspec ships no type hints)."""
+
+    def info(self, path: str) -> dict[str, Any]: ...
+    def isdir(self, path: str) -> bool: ...
+    def exists(self, path: str) -> bool: ...
+    def ls(self, path: str, detail: bool) -> list[dict[str, Any]]: ...
+    def find(self, path: str, withdirs: bool, detail: bool) -> dict[str, dict[str, Any]]: ...
+    def open(self, path: str, mode: str) -> IO[bytes]: ...
+    def put_file(self, lpath: str, rpath: str) -> None: ...
+    def pipe_file(self, path: str, value: bytes) -> None: ...
+    def rm_file(self, path: str) -> None: ...
+    def rmdir(self, path: str) -> None: ...
+
+
+class ArtifactRepo:
+    """The artifacts under one root URI (a run's, a model's or the proxy's storage root)."""
+
+    def __init__(self, uri: str, fs: FileSystem, root: str, *, local: bool) -> None:
+        self.uri = uri
+        self._fs = fs
+        self._root = root
+        self._local = local
+
+    @classmethod
+    def from_uri(cls, uri: str) -> ArtifactRepo:
+        """The repository for ``uri``: ``file:``, a plain path, or any fsspec scheme."""
+        factory = _FACTORIES.get(_scheme(uri), _fsspec_repo)
+        return factory(uri)
+
+    def __repr__(self) -> str:
+        return f"ArtifactRepo({self.uri!r})"
+
+    # -- public verbs --------------------------------------------------------------------------
+
+    def log_artifact(self, local_file: LocalPath, artifact_path: str | None = None) -> None:
+        """Upload one local file as ``<artifact_path>/<its file name>``."""
+        local = os.fspath(local_file)
+        if not os.path.isfile(local):
+            raise NotFound(f"Local file {local!r} does not exist.")
+        rel = self._file_rel(_join(self._rel(artifact_path), os.path.basename(local)))
+        self._upload(local, rel)
+
+    def log_artifacts(self, local_dir: LocalPath, artifact_path: str | None = None) -> None:
+        """Upload a local folder's contents, recursively, under ``artifact_path``."""
+        local = os.fspath(local_dir)
+        if not os.path.isdir(local):
+            raise NotFound(f"Local directory {local!r} does not exist.")
+        base = self._rel(artifact_path)
+        folders, files = _local_tree(local)
+        folder_rels = [self._rel(_join(base, folder)) for folder in folders]
+        jobs = [(path, self._file_rel(_join(base, rel))) for path, rel in files]
+        if self._local:  # object stores have no empty folders; local ones are kept
+            for rel in folder_rels:
+                with _nothing_in_the_way(rel):
+                    os.makedirs(self._locate(rel), exist_ok=True)
+        _in_parallel(lambda job: self._upload(*job), jobs)
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Create or replace the file ``path`` with ``data``."""
+        rel = self._file_rel(path)
+        if self._local:
+            self._write_local(rel, [data])
+        else:
+            self._fs.pipe_file(self._locate(rel), bytes(data))
+
+    def write_stream(self, path: str, source: Source) -> None:
+        """Create or replace ``path`` from a binary file object or an iterable of byte chunks.
+
+        Nothing appears under ``path`` unless the whole source was read without error.
+        """
+        rel = self._file_rel(path)
+        if self._local:
+            self._write_local(rel, source)
+            return
+        with tempfile.TemporaryDirectory(prefix="runstone-upload-") as staging:
+            staged = os.path.join(staging, "data")
+            _atomic_write(staged, source)
+            self._fs.put_file(staged, self._locate(rel))
+
+    def delete_artifacts(self, path: str | None = None) -> None:
+        """Delete a file or a folder (recursively); the root when ``path`` is empty.
+
+        Deleting what does not exist does nothing, so a retried delete succeeds.
+        """
+        rel = self._rel(path)
+        if self._local:
+            self._delete_local(rel)
+        else:
+            self._delete_remote(rel)
+
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        """The immediate children of folder ``path``, sorted; nothing for a file or a missing path.
+
+        Paths are relative to the root (``d/x.json``); ``file_size`` is set for files only.
+        """
+        return self._children(self._rel(path))
+
+    def read_bytes(self, path: str) -> bytes:
+        with self.open_artifact(path) as stream:
+            return stream.read()
+
+    def open_artifact(self, path: str) -> IO[bytes]:
+        """The file ``path`` opened for binary reading (to stream it); the caller closes it."""
+        return self._open_read(self._file_rel(path), path)
+
+    def download_artifacts(self, artifact_path: str, dst_path: str | None = None) -> str:
+        """Copy a file or a folder (recursively) to ``dst_path/<artifact_path>``; its local path.
+
+        Without ``dst_path`` a new temporary folder is used. An empty path downloads everything.
+        """
+        rel = self._rel(artifact_path)
+        is_dir = not rel or self._fs.isdir(self._locate(rel))
+        if not is_dir and not self._fs.exists(self._locate(rel)):
+            raise NotFound(f"Artifact {artifact_path!r} does not exist.")
+        dst = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="runstone-")
+        local = os.path.join(dst, *rel.split("/")) if rel else dst
+        if is_dir:
+            self._download_dir(rel, local)
+        else:
+            self._download_file(rel, local)
+        return local
+
+    def _rel(self, path: str | None) -> str:
+        """The clean relative path of a client-supplied one ("" for the root)."""
+        rel = safe_relative_path(path or "")
+        if any(segment.startswith(TEMP_PREFIX) for segment in rel.split("/")):
+            raise InvalidParameterValue(
+                f"Invalid artifact path {path!r}: names starting with {TEMP_PREFIX!r} are reserved."
+            )
+        return rel
+
+    def _file_rel(self, path: str) -> str:
+        rel = self._rel(path)
+        if not rel:
+            raise InvalidParameterValue(f"Invalid artifact path {path!r}: it names no file.")
+        return rel
+
+    def _locate(self, rel: str) -> str:
+        """Where ``rel`` lives on the filesystem; resolved and checked now for local roots."""
+        if self._local:
+            return join_inside(self._root, rel)
+        return f"{self._root.rstrip('/')}/{rel}" if rel else self._root
+
+    def _write_local(self, rel: str, source: Source) -> None:
+        with _nothing_in_the_way(rel):
+            _atomic_write(self._locate(rel), source)
+
+    def _upload(self, local_file: str, rel: str) -> None:
+        if self._local:
+            with open(local_file, "rb") as source:
+                self._write_local(rel, source)
+        else:
+            self._fs.put_file(local_file, self._locate(rel))
+
+    def _delete_local(self, rel: str) -> None:
+        # The last segment is not resolved: deleting a link removes the link, not its target.
+        parent, _, name = rel.rpartition("/")
+        folder = join_inside(self._root, parent)
+        target = os.path.join(folder, name) if name else folder
+        if os.path.islink(target) or os.path.isfile(target):
+            os.remove(target)
+        elif os.path.isdir(target):
+            shutil.rmtree(target)
+
+    def _delete_remote(self, rel: str) -> None:
+        full = self._locate(rel)
+        if not self._fs.exists(full):
+            return
+        if not self._fs.isdir(full):
+            self._fs.rm_file(full)
+            return
+        found = self._fs.find(full, withdirs=True, detail=True)
+        folders = {full} if rel else set()  # the root itself stays (it may be a bucket)
+        for name, info in found.items():
+            if info.get("type") != "directory":
+                self._fs.rm_file(name)
+            elif rel:
+                folders.add(name)
+        for name in sorted(folders, key=len, reverse=True):  # deepest first
+            with contextlib.suppress(OSError):  # object stores have no folders to remove
+                self._fs.rmdir(name)
+
+    def _children(self, rel: str) -> list[FileInfo]:
+        full = self._locate(rel)
+        if not self._fs.isdir(full):
+            return []
+        children: list[FileInfo] = []
+        for entry in self._fs.ls(full, detail=True):
+            entry_path = str(entry["name"]).rstrip("/")
+            name = posixpath.basename(entry_path)
+            if not name or name.startswith(TEMP_PREFIX) or entry_path == full.rstrip("/"):
+                continue  # object stores may list a folder's own marker
+            info = self._file_info(_join(rel, name), entry)
+            if info is not None:
+                children.append(info)
+        return sorted(children, key=lambda info: info.path)
+
+    def _file_info(self, rel: str, entry: dict[str, Any]) -> FileInfo | None:
+        if entry.get("islink"):  # local only: follow it if it stays inside the root
+            try:
+                entry = self._fs.info(join_inside(self._root, rel))
+            except (InvalidParameterValue, OSError):
+                return None
+        kind = entry.get("type")
+        if kind == "directory":
+            return FileInfo(rel, is_dir=True)
+        if kind == "file":
+            return FileInfo(rel, is_dir=False, file_size=int(entry.get("size") or 0))
+        return None  # sockets, pipes, devices
+
+    def _open_read(self, rel: str, shown: str) -> IO[bytes]:
+        try:
+            full = self._locate(rel)
+            if self._fs.info(full).get("type") != "file":
+                raise InvalidParameterValue(f"Artifact {shown!r} is not a file.")
+            return self._fs.open(full, "rb")
+        except FileNotFoundError as exc:
+            raise NotFound(f"Artifact {shown!r} does not exist.") from exc
+
+    def _download_file(self, rel: str, local: str) -> None:
+        with self._open_read(rel, rel) as source:
+            _atomic_write(local, source)
+
+    def _download_dir(self, rel: str, local: str, above: frozenset[str] = frozenset()) -> None:
+        above = above | {self._locate(rel)}  # a local link back up the tree is a cycle: skipped
+        os.makedirs(local, exist_ok=True)
+        jobs: list[tuple[str, str]] = []
+        for info in self._children(rel):
+            target = os.path.join(local, posixpath.basename(info.path))
+            if info.is_dir and self._locate(info.path) not in above:
+                self._download_dir(info.path, target, above)
+            elif not info.is_dir:
+                jobs.append((info.path, target))
+        _in_parallel(lambda job: self._download_file(*job), jobs)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _join(*parts: str) -> str:
+    return "/".join(part for part in parts if part)
+
+
+def _local_tree(local: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The sub-folders (relative, POSIX) and files (absolute path, relative path) of ``local``."""
+    folders: list[str] = []
+    files: list[tuple[str, str]] = []
+    for dirpath, _, filenames in os.walk(local):
+        sub = os.path.relpath(dirpath, local)
+        rel = "" if sub == os.curdir else sub.replace(os.sep, "/")
+        folders.append(rel)
+        files.extend((os.path.join(dirpath, name), _join(rel, name)) for name in filenames)
+    return folders, files
+
+
+def _in_parallel(work: Callable[[_T], None], items: Sequence[_T]) -> None:
+    """Run ``work`` over ``items`` on a few threads; the first failure is raised."""
+    if not items:
+        return
+    workers = min(TRANSFER_THREADS, len(items))
+    with ThreadPoolExecutor(workers, thread_name_prefix="runstone-artifacts") as pool:
+        futures = [pool.submit(work, item) for item in items]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+
+
+@contextlib.contextmanager
+def _nothing_in_the_way(rel: str) -> Iterator[None]:
+    """A file where a folder must go (or the reverse) is the caller's mistake, not a crash."""
+    try:
+        yield
+    except (IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+        raise InvalidParameterValue(
+            f"Cannot write artifact {rel!r}: a folder or a file is in the way."
+        ) from exc
+
+
+def _atomic_write(path: str, source: Source) -> None:
+    """Write ``path`` through a temporary sibling and ``os.replace``: all of it or nothing."""
+    directory = os.path.dirname(path)
+    created = _make_dirs(directory)
+    temp = os.path.join(directory, TEMP_PREFIX + secrets.token_hex(8))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, like any new file
+        with os.fdopen(fd, "wb") as out:
+            _copy(source, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temp)
+        for folder in created:  # deepest first; a folder in use by another write is not empty
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+
+
+def _make_dirs(directory: str) -> list[str]:
+    """Create ``directory`` and its missing parents; the ones this call created, deepest first."""
+    missing: list[str] = []
+    folder = directory
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    os.makedirs(directory, exist_ok=True)
+    return missing
+
+
+def _copy(source: Source, out: IO[bytes]) -> None:
+    if isinstance(source, Readable):
+        while chunk := source.read(CHUNK_SIZE):
+            out.write(chunk)
+    else:
+        for chunk in source:
+            out.write(chunk)
+
+
+# -- choosing the storage by URI scheme ---------------------------------------------------------
+
+
+def _scheme(uri: str) -> str:
+    if len(uri) > 2 and uri[1] == ":" and uri[0].isalpha() and uri[2] in "\\/":
+        return ""  # a Windows drive, not a one-letter scheme
+    return urlsplit(uri).scheme.lower()
+
+
+def _local_repo(uri: str) -> ArtifactRepo:
+    parts = urlsplit(uri)
+    path = uri
+    if parts.scheme.lower() == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise InvalidParameterValue(f"Artifact URI {uri!r} names a remote host.")
+        path = unquote(parts.path)
+    if not path:
+        raise InvalidParameterValue("The artifact URI is empty.")
+    root = os.path.abspath(os.path.expanduser(path))
+    return ArtifactRepo(uri, cast(FileSystem, fsspec.filesystem("file")), root, local=True)
+
+
+def _fsspec_repo(uri: str) -> ArtifactRepo:
+    scheme = _scheme(uri)
+    if scheme not in fsspec.available_protocols():
+        raise InvalidParameterValue(f"Unsupported artifact URI scheme {scheme!r} in {uri!r}.")
+    # fsspec imports the scheme's implementation (s3fs, gcsfs, adlfs…) only now, so a cloud
+    # package is loaded by the repositories that use it and need not be installed otherwise.
+    try:
+        fs, root = fsspec.core.url_to_fs(uri)
+    except ImportError as exc:
+        raise InvalidParameterValue(
+            f"Artifact URI {uri!r} needs a package that is not installed: {exc}"
+        ) from exc
+    return ArtifactRepo(uri, cast(FileSystem, fs), str(root).rstrip("/"), local=False)
+
+
+def _unresolved(uri: str) -> ArtifactRepo:
+    raise InvalidParameterValue(
+        f"Artifact URI {uri!r} is not a storage location: resolve runs:/ and models:/ URIs first, "
+        "and reach mlflow-artifacts:/ and http(s) locations through the tracking server."
+    )
+
+
+_FACTORIES: dict[str, Callable[[str], ArtifactRepo]] = {
+    "": _local_repo,
+    "file": _local_repo,
+    "runs": _unresolved,
+    "models": _unresolved,
+    "mlflow-artifacts": _unresolved,
+    "http": _unresolved,
+    "https": _unresolved,
+    # Every other scheme (s3, gs, az, abfs, memory, sftp, …) goes to fsspec: _fsspec_repo.
+}
