@@ -247,13 +247,13 @@ class RunstoneClient(ArtifactVerbs):
         metric = Metric(
             key,
             value,
-            now_ms() if timestamp is None else timestamp,
+            time.time_ns() // 1_000_000 if timestamp is None else timestamp,
             0 if step is None else step,
         )
-        if self._synchronous(synchronous):
+        if synchronous or (synchronous is None and not self._settings.async_logging):
             self.store.log_metric(run_id, metric)
         else:
-            self.logger.put(run_id, metric)
+            (self._logger or self.logger).put(run_id, metric)  # the hot path: ~1 µs in all
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         param = Param(key, str(value))

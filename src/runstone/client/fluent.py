@@ -46,6 +46,7 @@ class ActiveRun:
     def __init__(self, run: Run, sampler: SystemMetricsSampler | None = None) -> None:
         self._run = run
         self._sampler = sampler
+        self.run_id = run.info.run_id  # read on every fluent log call
 
     @property
     def info(self) -> Any:
@@ -277,8 +278,8 @@ def _run_id() -> str:
     """The active run's id, starting a run first if there is none (as MLflow does)."""
     stack = _active.get()
     if stack:
-        return str(stack[-1].info.run_id)
-    return str(start_run().info.run_id)
+        return stack[-1].run_id
+    return start_run().run_id
 
 
 # -- logging -----------------------------------------------------------------------------------
@@ -292,7 +293,8 @@ def log_metric(
     synchronous: bool | None = None,
     run_id: str | None = None,
 ) -> None:
-    _client().log_metric(run_id or _run_id(), key, value, timestamp, step, synchronous)
+    client = _process.client or _client()
+    client.log_metric(run_id or _run_id(), key, value, timestamp, step, synchronous)
 
 
 def log_metrics(
