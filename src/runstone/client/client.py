@@ -249,11 +249,12 @@ class RunstoneClient(ArtifactVerbs):
             value,
             time.time_ns() // 1_000_000 if timestamp is None else timestamp,
             0 if step is None else step,
+            run_id,
         )
         if synchronous or (synchronous is None and not self._settings.async_logging):
             self.store.log_metric(run_id, metric)
         else:
-            (self._logger or self.logger).put(run_id, metric)  # the hot path: ~1 µs in all
+            (self._logger or self.logger).put_metric(metric)  # the hot path: ~1 µs in all
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         param = Param(key, str(value))

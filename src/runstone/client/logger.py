@@ -98,14 +98,21 @@ class _Batch:
             self.others += 1
 
 
-def batches(items: Sequence[tuple[str, Metric | Param | RunTag]]) -> Iterator[_Batch]:
+Queued = Metric | tuple[str, Metric | Param | RunTag]  # a metric carries its run id itself
+
+
+def batches(items: Sequence[Queued]) -> Iterator[_Batch]:
     """Group queued items per run, in logging order, into batches within MLflow's limits.
 
     Items of one run keep their relative order across batches; a param or tag logged after a
     metric is never sent before it. Metrics, by far the most numerous, take a short path.
     """
     open_batches: dict[str, _Batch] = {}
-    for run_id, item in items:
+    for entry in items:
+        if type(entry) is Metric:
+            run_id, item = entry.run_id or "", entry
+        else:
+            run_id, item = entry  # type: ignore[misc,assignment]
         batch = open_batches.get(run_id)
         if type(item) is Metric and batch is not None:
             metrics = batch.metrics
@@ -139,7 +146,7 @@ class BatchLogger:
         self._interval = flush_interval_s
         self._max_queue = max_queue
         self._wake_at = wake_at
-        self._queue: deque[tuple[str, Metric | Param | RunTag] | threading.Event] = deque()
+        self._queue: deque[Queued | threading.Event] = deque()
         self._wakeup = threading.Event()
         self._space = threading.Condition()
         self._closed = False
@@ -148,6 +155,16 @@ class BatchLogger:
         self._thread.start()
 
     # -- the caller's side (hot path) --------------------------------------------------------
+
+    def put_metric(self, metric: Metric) -> None:
+        """Queue a metric whose ``run_id`` is set: one object, no wrapper (the hottest path)."""
+        queue = self._queue
+        queue.append(metric)
+        size = len(queue)
+        if size >= self._wake_at and not self._wakeup.is_set():
+            self._wakeup.set()
+        if size >= self._max_queue:
+            self._wait_for_space()
 
     def put(self, run_id: str, item: Metric | Param | RunTag) -> None:
         queue = self._queue
@@ -200,7 +217,7 @@ class BatchLogger:
 
     def _drain(self) -> None:
         while self._queue:
-            items: list[tuple[str, Metric | Param | RunTag]] = []
+            items: list[Queued] = []
             markers: list[threading.Event] = []
             while self._queue and not markers:
                 entry = self._queue.popleft()
@@ -216,7 +233,7 @@ class BatchLogger:
             for marker in markers:
                 marker.set()
 
-    def _send_all(self, items: Sequence[tuple[str, Metric | Param | RunTag]]) -> None:
+    def _send_all(self, items: Sequence[Queued]) -> None:
         for batch in batches(items):
             if self._spooling and self._spool is not None:
                 self._spool.append(as_batch(batch.run_id, batch.metrics, batch.params, batch.tags))
