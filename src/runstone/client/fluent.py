@@ -32,7 +32,7 @@ from runstone.entities import (
     RunTag,
     ViewType,
 )
-from runstone.errors import InvalidParameterValue, NotFound
+from runstone.errors import AlreadyExists, InvalidParameterValue, NotFound
 
 if TYPE_CHECKING:
     from runstone.client.system_metrics import SystemMetricsSampler
@@ -148,9 +148,7 @@ def _find_or_create_experiment(name: str | None, experiment_id: str | None) -> E
         return found
     try:
         return client.get_experiment(client.create_experiment(name))
-    except InvalidParameterValue:
-        raise
-    except Exception:  # created meanwhile by another process
+    except AlreadyExists:  # created meanwhile by another process
         found = client.get_experiment_by_name(name)
         if found is None:
             raise
