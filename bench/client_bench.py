@@ -27,11 +27,9 @@ import argparse
 import contextlib
 import functools
 import gc
-import json
 import logging
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,8 +43,8 @@ from typing import Any
 import numpy as np
 
 import runstone
+from benchlib import progress, rate, ratio, source_revision, verdict, write_results
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 METRIC_KEY = "loss"
 EXPERIMENT = "client-bench"
 
@@ -82,25 +80,6 @@ class Scale:
             mlflow_async_points=self.mlflow_async_points // 10,
             mlflow_seconds=self.mlflow_seconds / 10,
         )
-
-
-def source_revision() -> str | None:
-    """The commit of the Runstone tree measured (with "+dirty" for uncommitted changes)."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-
-    try:
-        head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "src")
-    except OSError:
-        return None
-    return (head + ("+dirty" if dirty else "")) or None
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # -- the two clients behind one small interface ------------------------------------------------
@@ -386,20 +365,8 @@ def bench(scale: Scale, tmp: Path) -> dict[str, Any]:
 # -- the report --------------------------------------------------------------------------------
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def _us(x: float) -> str:
     return f"{x / 1000:,.2f} ms" if x >= 1000 else f"{x:,.2f} µs"
-
-
-def _rate(x: float) -> str:
-    return f"{x:,.0f} pts/s"
-
-
-def _ratio(x: float) -> str:
-    return f"{x:,.1f}x" if x >= 1 else f"{x:.2f}x (slower)"
 
 
 Row = tuple[str, str, str, str, str, str, str]
@@ -415,10 +382,10 @@ def table_rows(res: dict[str, Any]) -> list[Row]:
             if other is None:
                 cells += ["n/a", ""]
             else:
-                cells += [_us(other[field]), _ratio(other[field] / base[field])]
+                cells += [_us(other[field]), ratio(other[field] / base[field])]
         return (label, _us(base[field]), target, *cells)
 
-    def e2e_cells(field: str, fmt: Callable[[Any], str], ratio: bool) -> list[str]:
+    def e2e_cells(field: str, fmt: Callable[[Any], str], with_ratio: bool) -> list[str]:
         cells = []
         for name in (MLF, MLF_ASYNC):
             other = e.get(name)
@@ -426,7 +393,7 @@ def table_rows(res: dict[str, Any]) -> list[Row]:
                 cells += ["n/a", ""]
             else:
                 better = e[RS]["points_per_s"] / other["points_per_s"]
-                cells += [fmt(other[field]), _ratio(better) if ratio else ""]
+                cells += [fmt(other[field]), ratio(better) if with_ratio else ""]
         return cells
 
     def count_cells(figures: dict[str, dict[str, Any]]) -> list[str]:
@@ -445,7 +412,7 @@ def table_rows(res: dict[str, Any]) -> list[Row]:
         time_row(
             "log_metric, one call, median",
             "us",
-            f"<= {TARGET_CALL_US:g} µs {_verdict(ok['per_call'])}",
+            f"<= {TARGET_CALL_US:g} µs {verdict(ok['per_call'])}",
         ),
         time_row("  p99", "p99_us"),
         time_row("  mean", "mean_us"),
@@ -458,13 +425,13 @@ def table_rows(res: dict[str, Any]) -> list[Row]:
         ),
         (
             "log_metric x N, then flush",
-            _rate(e[RS]["points_per_s"]),
-            f">= {TARGET_POINTS_PER_S:,}/s {_verdict(ok['end_to_end'])}",
-            *e2e_cells("points_per_s", _rate, True),
+            rate(e[RS]["points_per_s"]),
+            f">= {TARGET_POINTS_PER_S:,}/s {verdict(ok['end_to_end'])}",
+            *e2e_cells("points_per_s", rate, True),
         ),
         (
             "  same, with mlflow imported (info)",
-            _rate(e[RS_HEAVY]["points_per_s"]),
+            rate(e[RS_HEAVY]["points_per_s"]),
             "",
             "",
             "",
@@ -497,7 +464,7 @@ def table_rows(res: dict[str, Any]) -> list[Row]:
             _us(sync["us"]),
             "",
             _us(c[MLF]["us"]),
-            _ratio(c[MLF]["us"] / sync["us"]),
+            ratio(c[MLF]["us"] / sync["us"]),
             "",
             "",
         ),
@@ -581,11 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report["result"] = bench(scale, Path(tmp))
     report["seconds"] = time.perf_counter() - started
     print_report(report)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = RESULTS_DIR / f"client_bench-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Figures written to {out}")
+    write_results("client_bench", report)
     return 0
 
 

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import platform
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,12 +37,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import create_engine, text
 
+from benchlib import progress, rate, ratio, source_revision, verdict, write_results
 from runstone.entities import Metric, Param, ViewType
 from runstone.store.sql.store import SqlStore
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/postgres"
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 METRIC_KEY = "loss"
 SEARCH_FILTER = "metrics.m1 > 0.5 and params.p1 = 'x'"
@@ -81,25 +79,6 @@ class Scale:
             runs=self.runs // 10,
             mlflow_populate_s=self.mlflow_populate_s / 10,
         )
-
-
-def source_revision() -> str | None:
-    """The commit of the Runstone tree measured (with "+dirty" for uncommitted changes)."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-
-    try:
-        head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "src")
-    except OSError:
-        return None
-    return (head + ("+dirty" if dirty else "")) or None
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # -- the two stores behind one small interface -------------------------------------------------
@@ -496,18 +475,6 @@ def check_targets(result: dict[str, Any], scale: Scale) -> dict[str, bool]:
 # -- the report --------------------------------------------------------------------------------
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
-def _rate(x: float) -> str:
-    return f"{x:,.0f} pts/s"
-
-
-def _ratio(x: float) -> str:
-    return f"{x:,.1f}x" if x >= 1 else f"{x:.2f}x (slower)"
-
-
 def table_rows(res: dict[str, Any], scale: Scale) -> list[tuple[str, str, str, str, str]]:
     rs, mlf = RunstoneSide.name, MlflowSide.name
     ok = res["targets"]
@@ -516,25 +483,25 @@ def table_rows(res: dict[str, Any], scale: Scale) -> list[tuple[str, str, str, s
     return [
         (
             "write, log_batch of 1,000 points",
-            _rate(w[rs]["points_per_s"]),
-            f">= {TARGET_WRITE_POINTS_PER_S:,}/s {_verdict(ok['write'])}",
-            _rate(w[mlf]["points_per_s"]),
-            _ratio(w[rs]["points_per_s"] / w[mlf]["points_per_s"]),
+            rate(w[rs]["points_per_s"]),
+            f">= {TARGET_WRITE_POINTS_PER_S:,}/s {verdict(ok['write'])}",
+            rate(w[mlf]["points_per_s"]),
+            ratio(w[rs]["points_per_s"] / w[mlf]["points_per_s"]),
         ),
         ("  points written", f"{w[rs]['points']:,}", "", f"{w[mlf]['points']:,}", ""),
         (
             "history read, all points written (s)",
             f"{h[rs]['seconds']:.3f} s",
-            f"< {history_limit:g} s {_verdict(ok['history'])}",
+            f"< {history_limit:g} s {verdict(ok['history'])}",
             f"{h[mlf]['seconds']:.3f} s",
             "(other N)",
         ),
         (
             "history read rate",
-            _rate(h[rs]["points_per_s"]),
+            rate(h[rs]["points_per_s"]),
             "",
-            _rate(h[mlf]["points_per_s"]),
-            _ratio(h[rs]["points_per_s"] / h[mlf]["points_per_s"]),
+            rate(h[mlf]["points_per_s"]),
+            ratio(h[rs]["points_per_s"] / h[mlf]["points_per_s"]),
         ),
         (
             "  Runstone incl. Metric objects (info)",
@@ -546,9 +513,9 @@ def table_rows(res: dict[str, Any], scale: Scale) -> list[tuple[str, str, str, s
         (
             f"search_runs median of {scale.repeats} (ms)",
             f"{s[rs]['ms']:.1f} ms",
-            f"< {TARGET_SEARCH_MS:g} ms {_verdict(ok['search'])}",
+            f"< {TARGET_SEARCH_MS:g} ms {verdict(ok['search'])}",
             f"{s[mlf]['ms']:.1f} ms",
-            _ratio(s[mlf]["ms"] / s[rs]["ms"]),
+            ratio(s[mlf]["ms"] / s[rs]["ms"]),
         ),
         *_analyzed_search_row(res, scale),
         (
@@ -563,14 +530,14 @@ def table_rows(res: dict[str, Any], scale: Scale) -> list[tuple[str, str, str, s
             f"{p[rs]['runs'] / p[rs]['seconds']:,.0f} runs/s",
             "",
             f"{p[mlf]['runs'] / p[mlf]['seconds']:,.0f} runs/s",
-            _ratio((p[rs]["runs"] / p[rs]["seconds"]) / (p[mlf]["runs"] / p[mlf]["seconds"])),
+            ratio((p[rs]["runs"] / p[rs]["seconds"]) / (p[mlf]["runs"] / p[mlf]["seconds"])),
         ),
         (
             f"chart read, {scale.chart_points:,} pts, median (ms)",
             f"{c[rs]['ms']:.1f} ms",
-            f"< {TARGET_CHART_MS:g} ms {_verdict(ok['chart'])}",
+            f"< {TARGET_CHART_MS:g} ms {verdict(ok['chart'])}",
             f"{c[mlf]['ms']:.1f} ms",
-            _ratio(c[mlf]["ms"] / c[rs]["ms"]),
+            ratio(c[mlf]["ms"] / c[rs]["ms"]),
         ),
         (
             "  points returned / points in series",
@@ -591,9 +558,9 @@ def _analyzed_search_row(res: dict[str, Any], scale: Scale) -> list[tuple[str, s
         (
             f"  same, after ANALYZE, median of {scale.repeats} (ms)",
             f"{s[rs]['ms']:.1f} ms",
-            f"< {TARGET_SEARCH_MS:g} ms {_verdict(res['targets']['search_analyzed'])}",
+            f"< {TARGET_SEARCH_MS:g} ms {verdict(res['targets']['search_analyzed'])}",
             f"{s[mlf]['ms']:.1f} ms",
-            _ratio(s[mlf]["ms"] / s[rs]["ms"]),
+            ratio(s[mlf]["ms"] / s[rs]["ms"]),
         )
     ]
 
@@ -681,11 +648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report["backends"][backend] = bench_backend(backend, scale)
     report["seconds"] = time.perf_counter() - started
     print_report(report)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = RESULTS_DIR / f"store_bench-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Figures written to {out}")
+    write_results("store_bench", report)
     return 0
 
 

@@ -6,56 +6,20 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from click.testing import CliRunner
 
 from runstone import RunstoneClient
 from runstone.cli import output
-from runstone.cli.main import main
 from runstone.client import paging
 from runstone.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+from tests.cli_helpers import Outcome, assert_one_line_error, invoke, local
 
 STARTED = 1_700_000_000_000
 ENDED = STARTED + 65_000
 MISSING_RUN = "0123456789abcdef0123456789abcdef"
-
-
-class Outcome(NamedTuple):
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def invoke(*args: str) -> Outcome:
-    """``runstone ARGS`` through ``main()`` (as the console script runs it), in CliRunner's
-    isolation, so errors come out exactly as a user sees them."""
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:
-            code = 0
-    return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
-
-
-def assert_one_line_error(outcome: Outcome, *fragments: str) -> None:
-    assert outcome.exit_code == 1, outcome
-    assert outcome.stdout == ""
-    lines = outcome.stderr.splitlines()
-    assert len(lines) == 1, outcome.stderr
-    assert lines[0].startswith("Error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-
-
-def local(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000).isoformat(sep=" ", timespec="seconds")
 
 
 class Setup(NamedTuple):
