@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,8 +87,3 @@ class MetricHistory:
 def is_number(value: object) -> bool:
     """True for real numbers (numpy's included) but not bools: the metric values MLflow accepts."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def same_value(a: float, b: float) -> bool:
-    """Equality that treats NaN as equal to NaN (a replayed NaN point is a duplicate)."""
-    return a == b or (math.isnan(a) and math.isnan(b))
