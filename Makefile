@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNSTONE_HOME ?= $(CURDIR)/runstone
 PYTEST_WORKERS ?= auto
+HOST ?= 127.0.0.1
+PORT ?= 5000
 PY_DIRS := $(wildcard src tests bench)
 
 .PHONY: install run test lint fix bench clean
@@ -18,8 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/runstone db upgrade $(RUNSTONE_HOME)
-	@echo "Embedded store ready in $(RUNSTONE_HOME) (SQLite + artifacts folder)."
+	$(BIN)/runstone server --backend-store-uri $(RUNSTONE_HOME) --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PY_DIRS)

@@ -6,9 +6,10 @@ script written for MLflow keeps working: ``RUNSTONE_X`` wins over ``MLFLOW_X``.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 DEFAULT_LOCAL_DIR = "runstone"
@@ -116,4 +117,117 @@ def _env_number(name: str, default: float, environ: Mapping[str, str] | None) ->
         raise ValueError(f"{name} must be a number, not {raw!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be greater than 0, not {raw!r}")
+    return value
+
+
+# Hosts a browser may name in ``Host`` when none are configured: this machine and private
+# networks (a DNS-rebinding page names its own domain, which is not among them).
+DEFAULT_ALLOWED_HOSTS = (
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+    "::1",
+    "10.*",
+    "192.168.*",
+    "172.16.*",
+    "172.17.*",
+    "172.18.*",
+    "172.19.*",
+    "172.2?.*",
+    "172.30.*",
+    "172.31.*",
+)
+# Browser origins allowed to call the API across origins when none are configured.
+DEFAULT_CORS_ORIGINS = ("http://localhost", "http://127.0.0.1", "http://[::1]")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """How `runstone server` runs. Built from command-line options; handed to worker
+    processes as JSON in ``RUNSTONE_SERVER_SETTINGS``."""
+
+    backend_store_uri: str = DEFAULT_LOCAL_DIR
+    # Root of new experiments' artifact locations; default: ``mlflow-artifacts:/`` when the
+    # server serves artifacts, else the artifacts folder of the backend store.
+    default_artifact_root: str | None = None
+    # Where proxied artifacts are stored; default: the artifacts folder of the backend store.
+    artifacts_destination: str | None = None
+    serve_artifacts: bool = True
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 1
+    allowed_hosts: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerSettings:
+        raw = json.loads(text)
+        raw["allowed_hosts"] = tuple(raw.get("allowed_hosts", ()))
+        raw["cors_allowed_origins"] = tuple(raw.get("cors_allowed_origins", ()))
+        return cls(**raw)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
+        """The settings a worker process was started with (or the defaults)."""
+        raw = (os.environ if environ is None else environ).get("RUNSTONE_SERVER_SETTINGS")
+        return cls.from_json(raw) if raw else cls()
+
+
+@dataclass(frozen=True, slots=True)
+class RestSettings:
+    """How the client talks to a tracking server over HTTP.
+
+    Environment names follow MLflow's (``MLFLOW_TRACKING_USERNAME`` …), each also readable as
+    ``RUNSTONE_<NAME>``. Basic auth is used when a username and password are set, else a
+    bearer token when one is. The retry policy (which requests may be retried, and when) is
+    the REST store's; these settings only size it.
+    """
+
+    username: str | None = None  # TRACKING_USERNAME
+    password: str | None = None  # TRACKING_PASSWORD
+    token: str | None = None  # TRACKING_TOKEN
+    insecure_tls: bool = False  # TRACKING_INSECURE_TLS: skip certificate verification
+    server_cert_path: str | None = None  # TRACKING_SERVER_CERT_PATH: CA bundle to trust
+    client_cert_path: str | None = None  # TRACKING_CLIENT_CERT_PATH: client certificate
+    timeout_s: float = 120.0  # HTTP_REQUEST_TIMEOUT: per read/write, as in MLflow
+    connect_timeout_s: float = 10.0  # HTTP_CONNECT_TIMEOUT (Runstone only)
+    max_retries: int = 5  # HTTP_REQUEST_MAX_RETRIES (0: no retries)
+    # Retry n (0-based) waits min(backoff_max_s, backoff_factor * 2**n) + uniform(0, jitter).
+    # The defaults keep a whole retry sequence under the client's 10 s spool threshold.
+    backoff_factor: float = 0.25  # HTTP_REQUEST_BACKOFF_FACTOR
+    backoff_jitter: float = 0.25  # HTTP_REQUEST_BACKOFF_JITTER
+    backoff_max_s: float = 10.0
+    respect_retry_after: bool = True  # HTTP_RESPECT_RETRY_AFTER_HEADER
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RestSettings:
+        return cls(
+            username=env_value("TRACKING_USERNAME", environ),
+            password=env_value("TRACKING_PASSWORD", environ),
+            token=env_value("TRACKING_TOKEN", environ),
+            insecure_tls=env_flag("TRACKING_INSECURE_TLS", False, environ),
+            server_cert_path=env_value("TRACKING_SERVER_CERT_PATH", environ),
+            client_cert_path=env_value("TRACKING_CLIENT_CERT_PATH", environ),
+            timeout_s=_env_number("HTTP_REQUEST_TIMEOUT", 120.0, environ),
+            connect_timeout_s=_env_number("HTTP_CONNECT_TIMEOUT", 10.0, environ),
+            max_retries=int(_env_non_negative("HTTP_REQUEST_MAX_RETRIES", 5, environ)),
+            backoff_factor=_env_non_negative("HTTP_REQUEST_BACKOFF_FACTOR", 0.25, environ),
+            backoff_jitter=_env_non_negative("HTTP_REQUEST_BACKOFF_JITTER", 0.25, environ),
+            respect_retry_after=env_flag("HTTP_RESPECT_RETRY_AFTER_HEADER", True, environ),
+        )
+
+
+def _env_non_negative(name: str, default: float, environ: Mapping[str, str] | None) -> float:
+    raw = env_value(name, environ)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if not value >= 0:  # negative, or NaN
+        raise ValueError(f"{name} must be 0 or more, not {raw!r}")
     return value

@@ -58,3 +58,7 @@ def test_foreign_tables_without_a_version_are_refused(database_uri: str) -> None
         conn.execute(text("CREATE TABLE someone_elses (id INTEGER PRIMARY KEY)"))
     with pytest.raises(InvalidState, match="not a Runstone store"):
         SqlStore(database_uri)
+
+
+def test_head_revision_constant_matches_the_migration_scripts() -> None:
+    assert schema.head_revision() == schema.alembic_head_revision()

@@ -10,6 +10,7 @@ from runstone import __version__
 from runstone.cli.db import db
 from runstone.cli.experiments import experiments
 from runstone.cli.runs import runs
+from runstone.cli.server import server
 from runstone.cli.sync import sync
 from runstone.errors import RunstoneError
 
@@ -23,6 +24,7 @@ def cli() -> None:
 cli.add_command(db)
 cli.add_command(experiments)
 cli.add_command(runs)
+cli.add_command(server)
 cli.add_command(sync)
 
 

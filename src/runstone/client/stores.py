@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from runstone.config import StoreSettings
-from runstone.errors import InvalidParameterValue
+from runstone.config import RestSettings, StoreSettings
 from runstone.store.base import TrackingStore
 from runstone.uri import StoreKind, TrackingUri, parse_tracking_uri
 
@@ -22,10 +21,9 @@ def _sql_store(uri: TrackingUri, original: str) -> TrackingStore:
 
 
 def _rest_store(uri: TrackingUri, original: str) -> TrackingStore:
-    raise InvalidParameterValue(
-        f"Tracking URI {original!r} names a tracking server; this Runstone version talks to "
-        "databases and folders only (sqlite:///…, postgresql://…, mysql://…, a path)."
-    )
+    from runstone.store.rest import RestStore  # httpx and numpy load only for a server URI
+
+    return RestStore(original, settings=RestSettings.from_env())
 
 
 _FACTORIES: dict[StoreKind, Callable[[TrackingUri, str], TrackingStore]] = {

@@ -14,7 +14,7 @@ from runstone.errors import AlreadyExists, InvalidParameterValue, NotFound
 from runstone.search import SearchKind, parse_filter, parse_order_by
 from runstone.store import validation as v
 from runstone.store.paging import decode_page_token, next_token
-from runstone.store.sql import filters
+from runstone.store.sql import filters, idempotency
 from runstone.store.sql.common import (
     StoreParts,
     active_experiment_row,
@@ -37,12 +37,30 @@ class ExperimentsPart(StoreParts):
         name: str,
         artifact_location: str | None = None,
         tags: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
+        """The new experiment's id. A create retried with the same ``idempotency_key`` returns
+        the id the first attempt made."""
         v.check_experiment_name(name)
         if artifact_location is not None:
             v.check_string(artifact_location, "artifact_location", v.MAX_ARTIFACT_LOCATION_LENGTH)
         tag_rows = _checked_tags(tags or {})
-        return self._db.write(lambda conn: self._create(conn, name, artifact_location, tag_rows))
+
+        def create(conn: Connection) -> tuple[str, str]:
+            made = self._create(conn, name, artifact_location, tag_rows)
+            return made, made
+
+        def load(conn: Connection, made: str) -> str:
+            return made
+
+        try:
+            return idempotency.once(self._db, "create_experiment", idempotency_key, create, load)
+        except AlreadyExists:
+            # A twin of this request, sent concurrently with the same key, may have won.
+            earlier = idempotency.recorded(self._db, "create_experiment", idempotency_key)
+            if earlier is None:
+                raise
+            return earlier
 
     def _create(
         self, conn: Connection, name: str, location: str | None, tag_rows: list[dict[str, str]]

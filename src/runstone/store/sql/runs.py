@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from runstone.errors import InvalidParameterValue, NotFound
 from runstone.search import SearchKind, parse_filter, parse_order_by
 from runstone.store import validation as v
 from runstone.store.paging import decode_page_token, next_token
-from runstone.store.sql import filters, inputs, loading
+from runstone.store.sql import filters, idempotency, inputs, loading
 from runstone.store.sql.common import (
     StoreParts,
     active_experiment_row,
@@ -52,14 +53,17 @@ class RunsPart(StoreParts):
         start_time: int | None = None,
         tags: Mapping[str, str] | Sequence[RunTag] | None = None,
         run_name: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Run:
+        """A new RUNNING run. A create retried with the same ``idempotency_key`` returns the
+        run the first attempt made."""
         tag_map = self._checked_run_tags(_tag_pairs(tags))
         name = _resolve_run_name(run_name, tag_map)
         tag_map[RUN_NAME_TAG] = name
         v.check_string(user_id, "user_id", v.MAX_USER_ID_LENGTH)
         started = now_ms() if start_time is None else v.check_int64(start_time, "start_time", 0)
 
-        def work(conn: Connection) -> Run:
+        def work(conn: Connection) -> tuple[str, Run]:
             # A shared lock: runs may be created side by side, but not in a deleting experiment.
             exp = active_experiment_row(conn, experiment_id, shared=True)
             run_id = uuid.uuid4().hex
@@ -80,9 +84,9 @@ class RunsPart(StoreParts):
                 insert(run_tags),
                 [{"run_uuid": run_id, "key": k, "value": val} for k, val in tag_map.items()],
             )
-            return Run(run_info_from_values(row), RunData(tags=dict(tag_map)))
+            return run_id, Run(run_info_from_values(row), RunData(tags=dict(tag_map)))
 
-        return self._db.write(work)
+        return idempotency.once(self._db, "create_run", idempotency_key, work, loading.load_run)
 
     def get_run(self, run_id: str) -> Run:
         with self._db.read() as conn:
@@ -150,6 +154,29 @@ class RunsPart(StoreParts):
             )
             if gone.rowcount == 0:
                 raise NotFound(f"No tag with name: {key} in run with id {run_id}")
+
+        self._db.write(work)
+
+    def append_to_json_list_tag(self, run_id: str, key: str, item: Any) -> None:
+        """Append ``item`` to the JSON list held by tag ``key`` (created when missing), in one
+        transaction, so concurrent appends do not lose each other."""
+        v.check_key(key, "key")
+
+        def work(conn: Connection) -> None:
+            active_run_row(conn, run_id)  # locks the run: appends to its tags queue up
+            current = conn.execute(
+                select(run_tags.c.value)
+                .where(run_tags.c.run_uuid == run_id)
+                .where(run_tags.c.key == key)
+            ).scalar()
+            try:
+                items = json.loads(current) if current else []
+            except ValueError:
+                items = []
+            if not isinstance(items, list):
+                items = []
+            items.append(item)
+            _set_tags(conn, run_id, {key: json.dumps(items)})
 
         self._db.write(work)
 

@@ -10,20 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from runstone.errors import InvalidState
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest revision in migrations/versions (a test checks it against Alembic's own view).
+# Kept as a constant so that opening an up-to-date store does not load Alembic at all.
+HEAD_REVISION = "0002"
 
 _LOCK_NAME = "runstone_schema_migration"
 _PG_LOCK_KEY = 0x52554E53544F4E45 & 0x7FFFFFFFFFFFFFFF  # "RUNSTONE", as a bigint
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # Alembic loads only when a migration runs
+
     cfg = Config()
     cfg.set_main_option("script_location", str(files("runstone.store.sql") / "migrations"))
     if connection is not None:
@@ -32,6 +39,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    return HEAD_REVISION
+
+
+def alembic_head_revision() -> str:
+    """The head as Alembic finds it by reading every migration script (slow; for tests)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -39,16 +53,25 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:
+            return None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     with engine.connect() as conn, _migration_lock(conn):
         command.upgrade(alembic_config(conn), revision)
         conn.commit()
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     with engine.connect() as conn, _migration_lock(conn):
         command.downgrade(alembic_config(conn), revision)
         conn.commit()

@@ -214,3 +214,16 @@ run_input_tags = Table(
     ),
     **_MYSQL,
 )
+
+# Creates retried by a client with the same Idempotency-Key return what the first one made.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(128), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("result", String(64), nullable=False),
+    Column("created_time", BigInteger, nullable=False),
+    PrimaryKeyConstraint("operation", "key"),
+    Index(None, "created_time"),
+    **_MYSQL,
+)

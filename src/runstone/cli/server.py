@@ -1,0 +1,77 @@
+"""``runstone server``: the tracking server, with the option names of ``mlflow server``."""
+
+from __future__ import annotations
+
+import click
+
+from runstone.config import DEFAULT_LOCAL_DIR, ServerSettings, env_value
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@click.command(context_settings={"help_option_names": ["--help"]})
+@click.option(
+    "--backend-store-uri",
+    default=None,
+    help="Database or folder for tracking data (default: ./runstone, an embedded SQLite store; "
+    "env RUNSTONE_BACKEND_STORE_URI).",
+)
+@click.option(
+    "--default-artifact-root",
+    default=None,
+    help="Root of new experiments' artifact locations (default: mlflow-artifacts:/ when serving "
+    "artifacts, else the artifacts folder of the store).",
+)
+@click.option(
+    "--artifacts-destination",
+    default=None,
+    help="Where proxied artifacts are stored (default: the artifacts folder of the store).",
+)
+@click.option(
+    "--serve-artifacts/--no-serve-artifacts",
+    default=True,
+    show_default=True,
+    help="Serve the artifact proxy (/api/2.0/mlflow-artifacts).",
+)
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("-p", "--port", default=5000, show_default=True, type=int, help="Port to bind.")
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--allowed-hosts",
+    default=None,
+    help="Comma-separated Host names the server answers (patterns with * allowed; default: "
+    "localhost and private addresses).",
+)
+@click.option(
+    "--cors-allowed-origins",
+    default=None,
+    help="Comma-separated browser origins allowed to call the API (default: localhost).",
+)
+def server(
+    backend_store_uri: str | None,
+    default_artifact_root: str | None,
+    artifacts_destination: str | None,
+    serve_artifacts: bool,
+    host: str,
+    port: int,
+    workers: int,
+    allowed_hosts: str | None,
+    cors_allowed_origins: str | None,
+) -> None:
+    """Run the tracking server: MLflow's REST API, the artifact proxy and the web UI."""
+    from runstone.server.runner import run  # FastAPI, uvicorn: loaded by this command only
+
+    settings = ServerSettings(
+        backend_store_uri=backend_store_uri or env_value("BACKEND_STORE_URI") or DEFAULT_LOCAL_DIR,
+        default_artifact_root=default_artifact_root,
+        artifacts_destination=artifacts_destination,
+        serve_artifacts=serve_artifacts,
+        host=host,
+        port=port,
+        workers=workers,
+        allowed_hosts=_split(allowed_hosts),
+        cors_allowed_origins=_split(cors_allowed_origins),
+    )
+    run(settings)

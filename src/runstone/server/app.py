@@ -1,0 +1,70 @@
+"""``create_app(settings)``: the tracking server as an ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from runstone import __version__
+from runstone.config import ServerSettings
+from runstone.server import middleware
+from runstone.server.api import json_response
+from runstone.server.context import ServerContext
+from runstone.server.routes import artifacts, experiments, meta, metrics, runs
+from runstone.store.sql import SqlStore
+
+_JSON_APIS = (experiments.api, runs.api, metrics.api, artifacts.api)
+
+
+def create_app(settings: ServerSettings | None = None, store: SqlStore | None = None) -> FastAPI:
+    """The server for ``settings``; ``store`` overrides the one its backend URI names."""
+    chosen = settings or ServerSettings()
+    ctx = ServerContext(chosen, store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(
+        title="Runstone",
+        version=__version__,
+        summary="MLflow-compatible tracking server",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    meta.mount(app, ctx)
+    for api in _JSON_APIS:
+        api.mount(app, ctx)
+    artifacts.mount_streams(app, ctx)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    middleware.install(app, chosen)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app factory worker processes call: settings come in RUNSTONE_SERVER_SETTINGS."""
+    return create_app(ServerSettings.from_env())
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer MLflow's error JSON, not HTML."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        body = {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No endpoint {request.url.path}"}
+    elif exc.status_code == 405:
+        body = {
+            "error_code": "BAD_REQUEST",
+            "message": f"Method {request.method} is not allowed on {request.url.path}",
+        }
+    else:
+        body = {"error_code": "BAD_REQUEST", "message": str(exc.detail)}
+    return json_response(body, exc.status_code)

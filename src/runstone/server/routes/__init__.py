@@ -1,0 +1,1 @@
+"""One module per resource; each has an ``api`` of JSON endpoints."""

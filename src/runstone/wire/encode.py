@@ -1,0 +1,153 @@
+"""Entities as MLflow's response JSON: snake_case, int64 as numbers, enums by name, NaN and
+infinities as the strings ``"NaN"``/``"Infinity"``/``"-Infinity"``, and unset or empty fields
+left out. Functions return plain dicts and lists, ready for ``orjson.dumps``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from runstone.entities import (
+    DatasetInput,
+    Experiment,
+    FileInfo,
+    Metric,
+    MetricHistory,
+    MetricSummary,
+    Run,
+    RunInfo,
+)
+
+JsonDict = dict[str, Any]
+
+
+def double(value: float) -> float | str:
+    """A double as MLflow writes it: a number, or one of the strings for NaN and infinities."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def key_values(items: Mapping[str, str]) -> list[JsonDict]:
+    return [{"key": k, "value": v} for k, v in items.items()]
+
+
+def _without_empty(data: JsonDict) -> JsonDict:
+    return {k: v for k, v in data.items() if v is not None and v != []}
+
+
+def experiment(exp: Experiment) -> JsonDict:
+    return _without_empty(
+        {
+            "experiment_id": exp.experiment_id,
+            "name": exp.name,
+            "artifact_location": exp.artifact_location,
+            "lifecycle_stage": exp.lifecycle_stage.value,
+            "last_update_time": exp.last_update_time,
+            "creation_time": exp.creation_time,
+            "tags": key_values(exp.tags),
+        }
+    )
+
+
+def run_info(info: RunInfo) -> JsonDict:
+    return _without_empty(
+        {
+            "run_id": info.run_id,
+            "run_uuid": info.run_id,
+            "run_name": info.run_name,
+            "experiment_id": info.experiment_id,
+            "user_id": info.user_id,
+            "status": info.status.name,
+            "start_time": info.start_time,
+            "end_time": info.end_time,
+            "artifact_uri": info.artifact_uri,
+            "lifecycle_stage": info.lifecycle_stage.value,
+        }
+    )
+
+
+def metric(point: Metric) -> JsonDict:
+    return {
+        "key": point.key,
+        "value": double(point.value),
+        "timestamp": point.timestamp,
+        "step": point.step,
+    }
+
+
+def dataset_input(item: DatasetInput) -> JsonDict:
+    ds = item.dataset
+    dataset = _without_empty(
+        {
+            "name": ds.name,
+            "digest": ds.digest,
+            "source_type": ds.source_type,
+            "source": ds.source,
+            "schema": ds.schema,
+            "profile": ds.profile,
+        }
+    )
+    return _without_empty(
+        {"tags": [{"key": t.key, "value": t.value} for t in item.tags], "dataset": dataset}
+    )
+
+
+def run(value: Run) -> JsonDict:
+    data = _without_empty(
+        {
+            "metrics": [metric(m) for m in value.data.metrics.values()],
+            "params": key_values(value.data.params),
+            "tags": key_values(value.data.tags),
+        }
+    )
+    inputs = _without_empty(
+        {"dataset_inputs": [dataset_input(i) for i in value.inputs.dataset_inputs]}
+    )
+    return {"info": run_info(value.info), "data": data, "inputs": inputs}
+
+
+def history_points(history: MetricHistory, with_run_id: bool = False) -> list[JsonDict]:
+    """Every point of a history as MLflow's Metric (or MetricWithRunId) JSON objects."""
+    numbers: list[float] = history.values.tolist()
+    values: list[float | str] = (
+        list(numbers) if _all_finite(history) else [double(v) for v in numbers]
+    )
+    key = history.key
+    if with_run_id:
+        run_id = history.run_id
+        return [
+            {"key": key, "value": v, "timestamp": t, "step": s, "run_id": run_id}
+            for v, t, s in zip(
+                values, history.timestamps.tolist(), history.steps.tolist(), strict=True
+            )
+        ]
+    return [
+        {"key": key, "value": v, "timestamp": t, "step": s}
+        for v, t, s in zip(values, history.timestamps.tolist(), history.steps.tolist(), strict=True)
+    ]
+
+
+def _all_finite(history: MetricHistory) -> bool:
+    # numpy is loaded already: it built the history's arrays.
+    return bool(history.values.size == 0 or math.isfinite(float(history.values.sum())))
+
+
+def metric_summary(summary: MetricSummary) -> JsonDict:
+    return {
+        "key": summary.key,
+        "last_value": double(summary.last_value),
+        "last_timestamp": summary.last_timestamp,
+        "last_step": summary.last_step,
+        "min_value": double(summary.min_value),
+        "max_value": double(summary.max_value),
+        "count": summary.count,
+    }
+
+
+def file_info(info: FileInfo) -> JsonDict:
+    return _without_empty({"path": info.path, "is_dir": info.is_dir, "file_size": info.file_size})
