@@ -200,7 +200,11 @@ class DeleteTag(RunMessage):
 
 
 class LogBatch(RunMessage):
-    metrics: list[MetricMessage] = []
+    # Converted by runstone.wire.decode.metrics_from_json: a model per metric costs more than
+    # storing it. The schema below is what each item holds.
+    metrics: list[dict[str, Any]] = Field(
+        default=[], json_schema_extra={"items": MetricMessage.model_json_schema()}
+    )
     params: list[KeyValue] = []
     tags: list[KeyValue] = []
 

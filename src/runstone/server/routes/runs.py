@@ -11,6 +11,7 @@ from runstone.server.api import Api, Call, JsonDict
 from runstone.server.idempotency import idempotency_key
 from runstone.wire import encode
 from runstone.wire import messages as m
+from runstone.wire.decode import metrics_from_json
 
 api = Api()
 
@@ -93,14 +94,7 @@ def log_metric(call: Call, msg: m.LogMetric) -> JsonDict:
 @api.route("POST", "/runs/log-batch", m.LogBatch)
 def log_batch(call: Call, msg: m.LogBatch) -> JsonDict:
     """Log metrics, params and tags in one transaction: all or nothing."""
-    metrics = []
-    for i, item in enumerate(msg.metrics):
-        for name in ("key", "value", "timestamp"):
-            if getattr(item, name) is None:
-                raise InvalidParameterValue(
-                    f"Missing value for required parameter 'metrics[{i}].{name}'."
-                )
-        metrics.append(Metric(item.key or "", item.value, item.timestamp, item.step or 0))  # type: ignore[arg-type]
+    metrics = metrics_from_json(msg.metrics)
     params = [Param(_key(p.key, "params", i), p.value or "") for i, p in enumerate(msg.params)]
     tags = [RunTag(_key(t.key, "tags", i), t.value or "") for i, t in enumerate(msg.tags)]
     call.ctx.store.log_batch(msg.the_run_id, metrics=metrics, params=params, tags=tags)
