@@ -6,8 +6,7 @@ and :class:`RunstoneClient`; it loads no database driver, web framework or numer
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from runstone._version import __version__
 from runstone.client.client import RunstoneClient
 from runstone.client.fluent import (
     ActiveRun,
@@ -43,11 +42,6 @@ from runstone.client.fluent import (
     start_run,
 )
 from runstone.errors import RunstoneError
-
-try:
-    __version__ = version("runstone")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0"
 
 __all__ = [
     "ActiveRun",

@@ -482,8 +482,8 @@ def test_fsspec_schemes_get_the_same_repository(tmp_path: Path) -> None:
     [
         ("runs:/abc/model", "not a storage location"),
         ("models:/name/1", "not a storage location"),
-        ("mlflow-artifacts:/1/abc/artifacts", "not a storage location"),
-        ("https://host/api", "not a storage location"),
+        ("mlflow-artifacts:/1/abc/artifacts", "tracking URI must be an http"),
+        ("https://host/api", "not an artifact proxy URL"),
         ("nosuchscheme://x/y", "Unsupported artifact URI scheme 'nosuchscheme'"),
         ("file://otherhost/x", "remote host"),
         ("", "empty"),

@@ -42,7 +42,8 @@ from runstone.errors import (
     Unauthenticated,
 )
 from runstone.store import rest
-from runstone.store.rest import RestStore, make_http_client
+from runstone.store.rest import RestStore
+from runstone.wire.http import make_http_client, tls_verification
 
 BASE = "http://tracking.test/prefix"
 API = "/prefix/api/2.0/mlflow/"
@@ -622,8 +623,8 @@ def test_timeouts_reach_the_http_client() -> None:
 
 
 def test_tls_verification_can_be_switched_off() -> None:
-    assert rest._tls(RestSettings()) is True
-    assert rest._tls(RestSettings(insecure_tls=True)) is False
+    assert tls_verification(RestSettings()) is True
+    assert tls_verification(RestSettings(insecure_tls=True)) is False
 
 
 def test_open_store_gives_a_rest_store_for_server_uris(monkeypatch: pytest.MonkeyPatch) -> None:

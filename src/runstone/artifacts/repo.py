@@ -5,6 +5,9 @@ two places: each path is resolved and checked for containment where it is used (
 and writes are atomic (a hidden ``.rs-tmp-…`` sibling, then ``os.replace``). Remote writes are one
 upload call (an object store publishes an object only once it is complete). Only fsspec's literal
 path methods are used: its bulk methods would read ``*?[`` in an artifact name as a glob.
+
+A tracking server's artifact proxy (``mlflow-artifacts:``, ``http(s)``) is one more remote
+filesystem (:class:`~runstone.artifacts.proxy.ProxyFileSystem`) under the same verbs.
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from typing import IO, Any, Protocol, TypeAlias, TypeVar, cast, runtime_checkabl
 from urllib.parse import unquote, urlsplit
 
 import fsspec  # type: ignore[import-untyped]
+import httpx
 
 from runstone.artifacts.paths import join_inside, safe_relative_path
+from runstone.artifacts.proxy import PROXY_SCHEMES, ProxyFileSystem, resolve_proxy_uri
+from runstone.config import RestSettings
 from runstone.entities import FileInfo
 from runstone.errors import InvalidParameterValue, NotFound
+from runstone.wire.http import make_http_client
 
 TEMP_PREFIX = ".rs-tmp-"  # in-progress writes; never listed, downloaded or accepted as a name
 CHUNK_SIZE = 1024 * 1024
@@ -67,9 +74,26 @@ class ArtifactRepo:
         self._local = local
 
     @classmethod
-    def from_uri(cls, uri: str) -> ArtifactRepo:
-        """The repository for ``uri``: ``file:``, a plain path, or any fsspec scheme."""
-        factory = _FACTORIES.get(_scheme(uri), _fsspec_repo)
+    def from_uri(
+        cls,
+        uri: str,
+        *,
+        tracking_uri: str | None = None,
+        http: httpx.Client | None = None,
+        rest_settings: RestSettings | None = None,
+    ) -> ArtifactRepo:
+        """The repository for ``uri``: ``file:``, a plain path, any fsspec scheme, or a tracking
+        server's artifact proxy (``mlflow-artifacts:``, ``http(s)://…/mlflow-artifacts/…``).
+
+        The proxy is reached at ``tracking_uri`` (for ``mlflow-artifacts:/…``) through ``http``,
+        retrying as ``rest_settings`` say. Without ``http`` a client is built from
+        ``rest_settings`` (default: the environment) and left to the garbage collector; pass
+        one that you close (the REST store's) to share its connection pool.
+        """
+        scheme = _scheme(uri)
+        if scheme in PROXY_SCHEMES:
+            return _proxy_repo(uri, tracking_uri, http, rest_settings)
+        factory = _FACTORIES.get(scheme, _fsspec_repo)
         return factory(uri)
 
     def __repr__(self) -> str:
@@ -215,12 +239,14 @@ class ArtifactRepo:
             self._fs.rm_file(full)
             return
         found = self._fs.find(full, withdirs=True, detail=True)
-        folders = {full} if rel else set()  # the root itself stays (it may be a bucket)
+        folders = {full}
         for name, info in found.items():
             if info.get("type") != "directory":
                 self._fs.rm_file(name)
-            elif rel:
+            else:
                 folders.add(name)
+        if not rel:  # the root itself stays (it may be a bucket); the folders inside it go
+            folders.discard(full)
         for name in sorted(folders, key=len, reverse=True):  # deepest first
             with contextlib.suppress(OSError):  # object stores have no folders to remove
                 self._fs.rmdir(name)
@@ -253,17 +279,19 @@ class ArtifactRepo:
             return FileInfo(rel, is_dir=False, file_size=int(entry.get("size") or 0))
         return None  # sockets, pipes, devices
 
-    def _open_read(self, rel: str, shown: str) -> IO[bytes]:
+    def _open_read(self, rel: str, shown: str, *, listed: bool = False) -> IO[bytes]:
+        """``listed``: a listing just said ``rel`` is a file, so it is not asked again (for a
+        remote store that is one request less per file)."""
         try:
             full = self._locate(rel)
-            if self._fs.info(full).get("type") != "file":
+            if not listed and self._fs.info(full).get("type") != "file":
                 raise InvalidParameterValue(f"Artifact {shown!r} is not a file.")
             return self._fs.open(full, "rb")
         except FileNotFoundError as exc:
             raise NotFound(f"Artifact {shown!r} does not exist.") from exc
 
-    def _download_file(self, rel: str, local: str) -> None:
-        with self._open_read(rel, rel) as source:
+    def _download_file(self, rel: str, local: str, *, listed: bool = False) -> None:
+        with self._open_read(rel, rel, listed=listed) as source:
             _atomic_write(local, source)
 
     def _download_dir(self, rel: str, local: str, above: frozenset[str] = frozenset()) -> None:
@@ -276,7 +304,7 @@ class ArtifactRepo:
                 self._download_dir(info.path, target, above)
             elif not info.is_dir:
                 jobs.append((info.path, target))
-        _in_parallel(lambda job: self._download_file(*job), jobs)
+        _in_parallel(lambda job: self._download_file(*job, listed=True), jobs)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -403,10 +431,21 @@ def _fsspec_repo(uri: str) -> ArtifactRepo:
     return ArtifactRepo(uri, cast(FileSystem, fs), str(root).rstrip("/"), local=False)
 
 
+def _proxy_repo(
+    uri: str,
+    tracking_uri: str | None,
+    http: httpx.Client | None,
+    settings: RestSettings | None,
+) -> ArtifactRepo:
+    where = resolve_proxy_uri(uri, tracking_uri)
+    settings = settings or RestSettings.from_env()
+    fs = ProxyFileSystem(where.endpoint, http or make_http_client(settings), settings)
+    return ArtifactRepo(uri, fs, where.root, local=False)
+
+
 def _unresolved(uri: str) -> ArtifactRepo:
     raise InvalidParameterValue(
-        f"Artifact URI {uri!r} is not a storage location: resolve runs:/ and models:/ URIs first, "
-        "and reach mlflow-artifacts:/ and http(s) locations through the tracking server."
+        f"Artifact URI {uri!r} is not a storage location: resolve runs:/ and models:/ URIs first."
     )
 
 
@@ -415,8 +454,6 @@ _FACTORIES: dict[str, Callable[[str], ArtifactRepo]] = {
     "file": _local_repo,
     "runs": _unresolved,
     "models": _unresolved,
-    "mlflow-artifacts": _unresolved,
-    "http": _unresolved,
-    "https": _unresolved,
+    # mlflow-artifacts, http and https: the tracking server's artifact proxy (_proxy_repo).
     # Every other scheme (s3, gs, az, abfs, memory, sftp, …) goes to fsspec: _fsspec_repo.
 }

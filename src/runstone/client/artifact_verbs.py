@@ -1,6 +1,10 @@
 """The artifact verbs of RunstoneClient: files and in-memory objects stored with a run.
 
 The artifacts package (fsspec, numpy) loads on the first artifact call, not at import.
+
+A run created on a server that serves artifacts has an ``mlflow-artifacts:/…`` URI: its files
+go through the server's artifact proxy, at the client's tracking URI, over the same pooled
+HTTP client as the REST store's requests.
 """
 
 from __future__ import annotations
@@ -11,21 +15,41 @@ from typing import TYPE_CHECKING, Any
 from runstone.entities import FileInfo
 
 if TYPE_CHECKING:
+    import httpx
+
     from runstone.artifacts import ArtifactRepo
+    from runstone.config import RestSettings
     from runstone.entities import Run
 
 
 class ArtifactVerbs:
-    """Mixed into RunstoneClient, which provides ``get_run``."""
+    """Mixed into RunstoneClient, which provides ``tracking_uri``, ``get_run`` and
+    ``artifact_http``."""
+
+    tracking_uri: str
 
     def get_run(self, run_id: str) -> Run:
         raise NotImplementedError
 
+    def artifact_http(self) -> tuple[httpx.Client, RestSettings]:
+        """The HTTP client (and its settings) that reaches a tracking server's artifact proxy."""
+        raise NotImplementedError
+
     def artifact_repo(self, run_id: str) -> ArtifactRepo:
         """The repository holding ``run_id``'s artifacts (its ``artifact_uri``)."""
-        from runstone.artifacts import ArtifactRepo  # fsspec: loaded on first artifact use
+        return self.artifact_repo_for_uri(self.get_run(run_id).info.artifact_uri)
 
-        return ArtifactRepo.from_uri(self.get_run(run_id).info.artifact_uri)
+    def artifact_repo_for_uri(self, uri: str) -> ArtifactRepo:
+        """The repository at ``uri``: storage this process reaches itself, or (for
+        ``mlflow-artifacts:`` and ``http(s)`` URIs) a tracking server's artifact proxy."""
+        from runstone.artifacts import ArtifactRepo, is_proxy_uri  # fsspec: on first use
+
+        if not is_proxy_uri(uri):
+            return ArtifactRepo.from_uri(uri)
+        http, settings = self.artifact_http()
+        return ArtifactRepo.from_uri(
+            uri, tracking_uri=self.tracking_uri, http=http, rest_settings=settings
+        )
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None

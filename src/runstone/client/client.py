@@ -6,13 +6,13 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstone.client.artifact_verbs import ArtifactVerbs
 from runstone.client.logger import BatchLogger
 from runstone.client.spool import Spool, spool_folder
 from runstone.client.stores import open_store
-from runstone.config import ClientSettings
+from runstone.config import ClientSettings, RestSettings
 from runstone.entities import (
     DatasetInput,
     Experiment,
@@ -28,6 +28,9 @@ from runstone.entities import (
 from runstone.entities.metric import is_number
 from runstone.errors import InvalidParameterValue, TemporarilyUnavailable
 from runstone.store.base import TrackingStore
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def now_ms() -> int:
@@ -55,6 +58,8 @@ class RunstoneClient(ArtifactVerbs):
         self._store = store
         self._logger: BatchLogger | None = None
         self._lock = threading.Lock()
+        # Built for artifact proxy transfers only when the store has no HTTP client to share.
+        self._http: tuple[httpx.Client, RestSettings] | None = None
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -66,6 +71,23 @@ class RunstoneClient(ArtifactVerbs):
                 if self._store is None:
                     self._store = open_store(self.tracking_uri)
         return self._store
+
+    def artifact_http(self) -> tuple[httpx.Client, RestSettings]:
+        """The HTTP client for a tracking server's artifact proxy: the REST store's own (one
+        connection pool for tracking calls and artifact transfers), else one built from the
+        environment's settings on first use and closed by :meth:`close`."""
+        store = self.store
+        from runstone.store.rest import RestStore  # httpx: already loaded for a server URI
+
+        if isinstance(store, RestStore):
+            return store.http_client, store.settings
+        with self._lock:
+            if self._http is None:
+                from runstone.wire.http import make_http_client
+
+                settings = RestSettings.from_env()
+                self._http = (make_http_client(settings), settings)
+            return self._http
 
     @property
     def logger(self) -> BatchLogger:
@@ -119,6 +141,8 @@ class RunstoneClient(ArtifactVerbs):
             if self._logger is not None:
                 self._logger.close()
         finally:
+            if self._http is not None:
+                self._http[0].close()
             if self._store is not None:
                 self._store.close()
 

@@ -25,12 +25,9 @@ client's background logger relies on that to spool batches while the server is a
 
 from __future__ import annotations
 
-import random
-import ssl
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -55,13 +52,20 @@ from runstone.errors import (
     InternalError,
     InvalidParameterValue,
     NotFound,
-    RunstoneError,
     TemporarilyUnavailable,
-    error_from_code,
 )
 from runstone.store import rest_codec as codec
 from runstone.store import validation as v
 from runstone.uri import StoreKind, parse_tracking_uri
+from runstone.wire.http import (
+    RETRY_STATUSES,
+    UNSENT,
+    describe,
+    make_http_client,
+    response_error,
+    retry_delay,
+    unreachable,
+)
 
 if TYPE_CHECKING:
     from runstone.store.base import TrackingStore
@@ -72,22 +76,6 @@ JsonDict = dict[str, Any]
 API = "api/2.0/mlflow/"
 AJAX_API = "ajax-api/2.0/mlflow/"
 HISTORY_PAGE_SIZE = 25_000  # what MLflow's client pages full histories with
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-# Failures before the request left this process: retrying cannot apply it twice.
-_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# MLflow's reverse mapping for error answers without a JSON body (anything else: 500).
-_CODE_BY_STATUS = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "ENDPOINT_NOT_FOUND",
-    409: "ALREADY_EXISTS",
-    429: "RESOURCE_EXHAUSTED",
-    499: "CANCELLED",
-    501: "NOT_IMPLEMENTED",
-    503: "TEMPORARILY_UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
 
 
 def _ignore(_: JsonDict) -> None:
@@ -120,6 +108,16 @@ class RestStore:
     @property
     def base_url(self) -> str:
         return self._base
+
+    @property
+    def http_client(self) -> httpx.Client:
+        """The pooled client this store sends through (thread-safe); artifact transfers to the
+        same server share it. Closed with the store when the store built it."""
+        return self._http
+
+    @property
+    def settings(self) -> RestSettings:
+        return self._settings
 
     def __repr__(self) -> str:
         return f"RestStore({self._base!r})"
@@ -470,14 +468,14 @@ class RestStore:
                 response = self._http.request(
                     method, url, params=params, content=content, headers=headers
                 )
-            except _UNSENT as exc:
+            except UNSENT as exc:
                 failure: httpx.TransportError = exc
             except httpx.TransportError as exc:
                 if not idempotent:
                     raise _maybe_applied(method, url, exc) from exc
                 failure = exc
             except httpx.HTTPError as exc:  # redirects, decoding: nothing a retry changes
-                raise InternalError(f"{method} {url} failed: {_describe(exc)}") from exc
+                raise InternalError(f"{method} {url} failed: {describe(exc)}") from exc
             else:
                 if (
                     not idempotent
@@ -489,68 +487,14 @@ class RestStore:
                 attempt += 1
                 continue
             if attempt >= self._settings.max_retries:
-                raise _unreachable(self._base, method, url, failure, attempt + 1) from failure
+                raise unreachable(self._base, method, url, failure, attempt + 1) from failure
             self._pause(attempt, None)
             attempt += 1
 
     def _pause(self, attempt: int, retry_after: str | None) -> None:
-        s = self._settings
-        delay = min(s.backoff_max_s, s.backoff_factor * 2**attempt)
-        delay += random.uniform(0.0, s.backoff_jitter)
-        if retry_after is not None and s.respect_retry_after:
-            hinted = _seconds(retry_after)
-            if hinted is not None:
-                delay = max(delay, min(hinted, s.backoff_max_s))
+        delay = retry_delay(self._settings, attempt, retry_after)
         if delay > 0:
             time.sleep(delay)
-
-
-def make_http_client(
-    settings: RestSettings, transport: httpx.BaseTransport | None = None
-) -> httpx.Client:
-    """The pooled client a RestStore uses: auth, TLS and timeouts from ``settings``.
-
-    Basic auth when a username and password are set, else a bearer token when one is (as
-    MLflow's client does). ``transport`` replaces the network (tests use
-    ``httpx.MockTransport``).
-    """
-    headers = {"User-Agent": f"runstone/{_version()}"}
-    auth: httpx.Auth | None = None
-    if settings.username and settings.password:
-        auth = httpx.BasicAuth(settings.username, settings.password)
-    elif settings.token:
-        headers["Authorization"] = f"Bearer {settings.token}"
-    timeout = httpx.Timeout(
-        settings.timeout_s, connect=min(settings.connect_timeout_s, settings.timeout_s)
-    )
-    return httpx.Client(
-        auth=auth,
-        headers=headers,
-        timeout=timeout,
-        verify=_tls(settings),
-        transport=transport,
-    )
-
-
-def _tls(settings: RestSettings) -> ssl.SSLContext | bool:
-    if not settings.server_cert_path and not settings.client_cert_path:
-        return not settings.insecure_tls
-    import certifi  # httpx's own CA bundle; only needed when a certificate is configured
-
-    context = ssl.create_default_context(cafile=settings.server_cert_path or certifi.where())
-    if settings.insecure_tls:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if settings.client_cert_path:
-        context.load_cert_chain(settings.client_cert_path)
-    return context
-
-
-def _version() -> str:
-    try:
-        return version("runstone")
-    except PackageNotFoundError:
-        return "0.0.0"
 
 
 def _payload(response: httpx.Response, method: str, url: str, base: str) -> JsonDict:
@@ -571,63 +515,12 @@ def _payload(response: httpx.Response, method: str, url: str, base: str) -> Json
     return data
 
 
-def response_error(response: httpx.Response, method: str, url: str) -> RunstoneError:
-    """The error an answer reports: its JSON ``error_code``, else one derived from the status
-    (MLflow's mapping, e.g. an HTML 404 is ``ENDPOINT_NOT_FOUND``)."""
-    status = response.status_code
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("error_code"), str):
-        code: str = data["error_code"]
-        if code.isdigit():  # some proxies put the HTTP status there
-            code = _CODE_BY_STATUS.get(int(code), "INTERNAL_ERROR")
-        message = data.get("message")
-        if not isinstance(message, str) or not message:
-            message = f"{method} {url} failed with HTTP {status} ({code})."
-        return error_from_code(code, message)
-    code = _CODE_BY_STATUS.get(status, "INTERNAL_ERROR")
-    detail = _excerpt(response.text)
-    if response.is_redirect:
-        detail = f"redirected to {response.headers.get('Location', '?')}"
-    return error_from_code(code, f"{method} {url} failed with HTTP {status}: {detail}")
-
-
-def _excerpt(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _describe(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
-
-
-def _unreachable(
-    base: str, method: str, url: str, exc: httpx.TransportError, attempts: int
-) -> TemporarilyUnavailable:
-    tries = "once" if attempts == 1 else f"{attempts} times"
-    return TemporarilyUnavailable(
-        f"The tracking server at {base} is unavailable: {method} {url} failed "
-        f"({_describe(exc)}); tried {tries}."
-    )
-
-
 def _maybe_applied(method: str, url: str, exc: httpx.TransportError) -> TemporarilyUnavailable:
     return TemporarilyUnavailable(
-        f"{method} {url} failed before the tracking server answered ({_describe(exc)}). The "
+        f"{method} {url} failed before the tracking server answered ({describe(exc)}). The "
         "request may or may not have been applied; it was not retried because repeating it "
         "is not safe."
     )
-
-
-def _seconds(retry_after: str) -> float | None:
-    """A ``Retry-After`` given in seconds (an HTTP date is ignored: the backoff applies)."""
-    try:
-        value = float(retry_after)
-    except ValueError:
-        return None
-    return value if value >= 0 else None
 
 
 if TYPE_CHECKING:  # mypy proves RestStore fulfils the contract

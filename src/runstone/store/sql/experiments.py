@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from runstone.entities import Experiment, LifecycleStage, Page, ViewType
@@ -193,7 +193,15 @@ class ExperimentsPart(StoreParts):
 
         def work(conn: Connection) -> None:
             row = active_experiment_row(conn, experiment_id)
-            now = now_ms()
+            # The deletion time marks the runs deleted with the experiment (restore brings
+            # back exactly those), so it must differ from any run deleted on its own before,
+            # even within the same millisecond.
+            latest_alone = conn.execute(
+                select(func.max(runs.c.deleted_time))
+                .where(runs.c.experiment_id == row.experiment_id)
+                .where(runs.c.lifecycle_stage == LifecycleStage.DELETED.value)
+            ).scalar()
+            now = max(now_ms(), (latest_alone or 0) + 1)
             self._touch(conn, row.experiment_id, now, lifecycle_stage=LifecycleStage.DELETED.value)
             conn.execute(
                 update(runs)
