@@ -107,7 +107,10 @@ class ClientSettings:
         )
 
 
-def _env_number(name: str, default: float, environ: Mapping[str, str] | None) -> float:
+def _env_number(
+    name: str, default: float, environ: Mapping[str, str] | None, *, zero_ok: bool = False
+) -> float:
+    """A positive number (``zero_ok``: or 0) from the environment, else ``default``."""
     raw = env_value(name, environ)
     if raw is None:
         return default
@@ -115,7 +118,9 @@ def _env_number(name: str, default: float, environ: Mapping[str, str] | None) ->
         value = float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, not {raw!r}") from None
-    if value <= 0:
+    if zero_ok and not value >= 0:  # negative, or NaN
+        raise ValueError(f"{name} must be 0 or more, not {raw!r}")
+    if not zero_ok and not value > 0:
         raise ValueError(f"{name} must be greater than 0, not {raw!r}")
     return value
 
@@ -213,21 +218,8 @@ class RestSettings:
             client_cert_path=env_value("TRACKING_CLIENT_CERT_PATH", environ),
             timeout_s=_env_number("HTTP_REQUEST_TIMEOUT", 120.0, environ),
             connect_timeout_s=_env_number("HTTP_CONNECT_TIMEOUT", 10.0, environ),
-            max_retries=int(_env_non_negative("HTTP_REQUEST_MAX_RETRIES", 5, environ)),
-            backoff_factor=_env_non_negative("HTTP_REQUEST_BACKOFF_FACTOR", 0.25, environ),
-            backoff_jitter=_env_non_negative("HTTP_REQUEST_BACKOFF_JITTER", 0.25, environ),
+            max_retries=int(_env_number("HTTP_REQUEST_MAX_RETRIES", 5, environ, zero_ok=True)),
+            backoff_factor=_env_number("HTTP_REQUEST_BACKOFF_FACTOR", 0.25, environ, zero_ok=True),
+            backoff_jitter=_env_number("HTTP_REQUEST_BACKOFF_JITTER", 0.25, environ, zero_ok=True),
             respect_retry_after=env_flag("HTTP_RESPECT_RETRY_AFTER_HEADER", True, environ),
         )
-
-
-def _env_non_negative(name: str, default: float, environ: Mapping[str, str] | None) -> float:
-    raw = env_value(name, environ)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, not {raw!r}") from None
-    if not value >= 0:  # negative, or NaN
-        raise ValueError(f"{name} must be 0 or more, not {raw!r}")
-    return value

@@ -33,7 +33,6 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
-import orjson
 
 from runstone.artifacts.paths import safe_relative_path
 from runstone.config import RestSettings
@@ -41,6 +40,7 @@ from runstone.errors import InternalError, InvalidParameterValue, NotFound, Temp
 from runstone.wire.http import (
     RETRY_STATUSES,
     describe,
+    json_object,
     response_error,
     retry_delay,
     unreachable,
@@ -364,20 +364,7 @@ def _read_body(response: httpx.Response, method: str, url: str) -> None:
 
 
 def _json(response: httpx.Response, method: str, url: str) -> dict[str, Any]:
-    """The JSON object a successful answer carries (``{}`` for an empty body)."""
-    if not response.content:
-        return {}
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        kind = response.headers.get("Content-Type", "no content type")
-        raise InternalError(
-            f"{method} {url} answered HTTP {response.status_code} with a body that is not a "
-            f"JSON object ({kind}); is it a Runstone or MLflow artifact proxy?"
-        )
-    return data
+    return json_object(response, method, url, "it a Runstone or MLflow artifact proxy")
 
 
 class _ResponseReader(io.RawIOBase):

@@ -109,6 +109,16 @@ def _serving(endpoint: Endpoint[M], ctx: ServerContext) -> Callable[[Request], A
     return serve
 
 
+def page_result(field: str, items: list[JsonDict], next_page_token: str | None) -> JsonDict:
+    """A search answer: the items (left out when there are none) and the next page's token."""
+    result: JsonDict = {}
+    if items:
+        result[field] = items
+    if next_page_token:
+        result["next_page_token"] = next_page_token
+    return result
+
+
 def json_response(data: JsonDict, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 

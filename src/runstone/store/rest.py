@@ -61,6 +61,7 @@ from runstone.wire.http import (
     RETRY_STATUSES,
     UNSENT,
     describe,
+    json_object,
     make_http_client,
     response_error,
     retry_delay,
@@ -500,19 +501,7 @@ class RestStore:
 def _payload(response: httpx.Response, method: str, url: str, base: str) -> JsonDict:
     if not response.is_success:
         raise response_error(response, method, url)
-    if not response.content:
-        return {}
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        kind = response.headers.get("Content-Type", "no content type")
-        raise InternalError(
-            f"{method} {url} answered HTTP {response.status_code} with a body that is not a "
-            f"JSON object ({kind}); is {base} a Runstone or MLflow tracking server?"
-        )
-    return data
+    return json_object(response, method, url, f"{base} a Runstone or MLflow tracking server")
 
 
 def _maybe_applied(method: str, url: str, exc: httpx.TransportError) -> TemporarilyUnavailable:

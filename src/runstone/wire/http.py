@@ -11,12 +11,13 @@ from __future__ import annotations
 import random
 import ssl
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import httpx
 import orjson
 
 from runstone.config import RestSettings
-from runstone.errors import RunstoneError, TemporarilyUnavailable, error_from_code
+from runstone.errors import InternalError, RunstoneError, TemporarilyUnavailable, error_from_code
 
 # Statuses a request that may be repeated is retried on (after backoff).
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -119,6 +120,24 @@ def response_error(response: httpx.Response, method: str, url: str) -> RunstoneE
     if response.is_redirect:
         detail = f"redirected to {response.headers.get('Location', '?')}"
     return error_from_code(code, f"{method} {url} failed with HTTP {status}: {detail}")
+
+
+def json_object(response: httpx.Response, method: str, url: str, server: str) -> dict[str, Any]:
+    """The JSON object a successful answer carries (``{}`` for an empty body); an answer that
+    is not one means ``server`` is not what we think it is."""
+    if not response.content:
+        return {}
+    try:
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        kind = response.headers.get("Content-Type", "no content type")
+        raise InternalError(
+            f"{method} {url} answered HTTP {response.status_code} with a body that is not a "
+            f"JSON object ({kind}); is {server}?"
+        )
+    return data
 
 
 def retry_delay(settings: RestSettings, attempt: int, retry_after: str | None) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from runstone.entities import ViewType
 from runstone.errors import NotFound
-from runstone.server.api import Api, Call, JsonDict
+from runstone.server.api import Api, Call, JsonDict, page_result
 from runstone.server.idempotency import idempotency_key
 from runstone.wire import encode
 from runstone.wire import messages as m
@@ -50,12 +50,9 @@ def search_experiments(call: Call, msg: m.SearchExperiments) -> JsonDict:
         order_by=msg.order_by,
         page_token=msg.page_token,
     )
-    result: JsonDict = {}
-    if page.items:
-        result["experiments"] = [encode.experiment(e) for e in page.items]
-    if page.next_page_token:
-        result["next_page_token"] = page.next_page_token
-    return result
+    return page_result(
+        "experiments", [encode.experiment(e) for e in page.items], page.next_page_token
+    )
 
 
 @api.route("POST", "/experiments/update", m.UpdateExperiment)

@@ -7,7 +7,7 @@ import json
 
 from runstone.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
 from runstone.errors import InvalidParameterValue, NotImplementedFeature
-from runstone.server.api import Api, Call, JsonDict
+from runstone.server.api import Api, Call, JsonDict, page_result
 from runstone.server.idempotency import idempotency_key
 from runstone.wire import encode
 from runstone.wire import messages as m
@@ -180,9 +180,4 @@ def search_runs(call: Call, msg: m.SearchRuns) -> JsonDict:
         order_by=msg.order_by,
         page_token=msg.page_token,
     )
-    result: JsonDict = {}
-    if page.items:
-        result["runs"] = [encode.run(r) for r in page.items]
-    if page.next_page_token:
-        result["next_page_token"] = page.next_page_token
-    return result
+    return page_result("runs", [encode.run(r) for r in page.items], page.next_page_token)
