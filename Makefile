@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/store_bench.py
 	$(BIN)/python bench/client_bench.py
+	$(BIN)/python bench/server_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -44,11 +44,16 @@ def ratio(x: float) -> str:
     return f"{x:,.1f}x" if x >= 1 else f"{x:.2f}x (slower)"
 
 
-def write_results(name: str, report: dict[str, Any]) -> Path:
-    """Save ``report`` as bench/results/<name>-<timestamp>.json (git-ignored)."""
+def timestamp() -> str:
+    """The <timestamp> of results file names."""
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def write_results(name: str, report: dict[str, Any], stamp: str | None = None) -> Path:
+    """Save ``report`` as bench/results/<name>-<stamp>.json (git-ignored); ``stamp`` defaults
+    to now (pass one to match other files a bench writes next to it)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = RESULTS_DIR / f"{name}-{stamp}.json"
+    out = RESULTS_DIR / f"{name}-{stamp or timestamp()}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"Figures written to {out}")
     return out
