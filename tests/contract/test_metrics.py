@@ -171,3 +171,76 @@ def test_sampled_read_validates_its_arguments(store: SqlStore, run_id: str) -> N
         store.get_metric_history_sampled([], "m")
     with pytest.raises(InvalidParameterValue, match="max_results"):
         store.get_metric_history_sampled([run_id], "m", max_points=0)
+
+
+# -- large batches (on PostgreSQL they take the one-statement path) ---------------------------
+
+
+def _big_batch(start: int, n: int = 1000, key: str = "big") -> list[Metric]:
+    return [Metric(key, float(start + i) / 10, 5000 + start + i, start + i) for i in range(n)]
+
+
+def test_large_batches_append_and_keep_summaries_exact(store: SqlStore, run_id: str) -> None:
+    first = _big_batch(0)
+    first[17] = Metric("big", math.nan, first[17].timestamp, first[17].step)
+    store.log_batch(run_id, metrics=first)
+    store.log_batch(run_id, metrics=_big_batch(1000))
+    store.log_batch(run_id, metrics=[Metric("big", -5.0, 1, 2500 + i) for i in range(600)])
+    history = store.get_metric_history(run_id, "big")
+    assert len(history) == 2600
+    (summary,) = store.get_metric_summaries(run_id)
+    assert summary.count == 2600
+    assert summary.min_value == -5.0
+    assert summary.max_value == 199.9
+    assert (summary.last_step, summary.last_value) == (3099, -5.0)
+    assert store.get_run(run_id).data.metrics["big"].step == 3099
+
+
+def test_replayed_and_overlapping_large_batches_store_each_point_once(
+    store: SqlStore, run_id: str
+) -> None:
+    batch = _big_batch(0)
+    store.log_batch(run_id, metrics=batch)
+    store.log_batch(run_id, metrics=batch)  # an exact replay
+    store.log_batch(run_id, metrics=_big_batch(500))  # half old, half new
+    history = store.get_metric_history(run_id, "big")
+    assert len(history) == 1500
+    assert sorted(m.step for m in history) == list(range(1500))
+    (summary,) = store.get_metric_summaries(run_id)
+    assert summary.count == 1500
+    assert summary.last_step == 1499
+
+
+def test_large_batch_into_a_deleted_or_unknown_run_is_refused(store: SqlStore, run_id: str) -> None:
+    store.delete_run(run_id)
+    with pytest.raises(InvalidParameterValue, match="active"):
+        store.log_batch(run_id, metrics=_big_batch(0))
+    with pytest.raises(NotFound):
+        store.log_batch("f" * 32, metrics=_big_batch(0))
+    store.restore_run(run_id)
+    assert len(store.get_metric_history(run_id, "big")) == 0
+    assert store.get_metric_summaries(run_id) == []
+
+
+def test_large_batches_of_several_keys_and_with_params_are_all_or_nothing(
+    store: SqlStore, run_id: str
+) -> None:
+    mixed = _big_batch(0, 600, "a") + _big_batch(0, 300, "b")
+    store.log_batch(run_id, metrics=mixed)
+    with pytest.raises(InvalidParameterValue):
+        store.log_batch(run_id, metrics=[*_big_batch(600, 600, "a"), Metric("bad key!", 1.0, 1, 1)])
+    assert len(store.get_metric_history(run_id, "a")) == 600
+    assert len(store.get_metric_history(run_id, "b")) == 300
+
+
+def test_concurrent_replays_of_a_large_batch_store_it_once(store: SqlStore, run_id: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [_big_batch(i * 1000) for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda b: store.log_batch(run_id, metrics=b), batches * 3))
+    history = store.get_metric_history(run_id, "big")
+    assert sorted(m.step for m in history) == list(range(4000))
+    (summary,) = store.get_metric_summaries(run_id)
+    assert summary.count == 4000
+    assert summary.last_step == 3999

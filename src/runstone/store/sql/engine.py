@@ -147,6 +147,7 @@ class Database:
             if self.dialect == "sqlite"
             else self.engine
         )
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -158,9 +159,18 @@ class Database:
 
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one transaction; retry it whole if the database says "try again"."""
+        return self._retried(work, self._write_engine.begin)
+
+    def write_statement(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work``, which executes ONE statement, with no explicit transaction around it:
+        the statement is its own transaction, and costs a single round trip (no BEGIN and
+        COMMIT). Retried like :meth:`write`."""
+        return self._retried(work, self._autocommit.connect)
+
+    def _retried(self, work: Callable[[Connection], T], open_connection: Callable[[], Any]) -> T:
         for attempt in range(_WRITE_ATTEMPTS):
             try:
-                with self._write_engine.begin() as conn:
+                with open_connection() as conn:
                     return work(conn)
             except DBAPIError as exc:
                 if not is_transient(exc) or attempt == _WRITE_ATTEMPTS - 1:

@@ -19,7 +19,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Executable, Row, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Row,
+    and_,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from runstone.entities import MetricHistory, MetricSummary
 from runstone.store.sql.common import require_active_run, run_not_found
@@ -87,6 +97,14 @@ _LOCK_RUN_READ_SUMMARIES = (
     .where(runs.c.run_uuid == bindparam("run_id"))
     .with_for_update(of=runs)
 )
+_LOCK_RUN = (
+    select(runs.c.lifecycle_stage).where(runs.c.run_uuid == bindparam("run_id")).with_for_update()
+)
+_READ_SUMMARIES = (
+    select(metric_summaries)
+    .where(metric_summaries.c.run_uuid == bindparam("run_id"))
+    .where(metric_summaries.c.key.in_(bindparam("keys", expanding=True)))
+)
 _INSERT_SUMMARY = insert(metric_summaries)
 _UPDATE_SUMMARY = (
     update(metric_summaries)
@@ -135,18 +153,95 @@ _PG_INSERT_CHUNK_UPDATE_SUMMARY = (
 )
 
 
+# PostgreSQL, the hot path (a batch of new points of one key, extending its step range): the
+# summary upsert and the chunk insert in ONE statement, run outside an explicit transaction,
+# so a batch costs one round trip instead of four (BEGIN, lock and read, write, COMMIT).
+# - The run is locked FOR SHARE and must be active, as the other writers lock it (a delete
+#   waits, then this finds nothing to do).
+# - The summary row is only updated while the batch starts after its last step: then the
+#   batch's latest point is the new latest, min/max fold in (LEAST/GREATEST skip NULL = NaN),
+#   and no stored point can repeat. The chunk is inserted only if the summary was written.
+# - When nothing was written (unknown or deleted run, a batch reaching back into stored steps,
+#   a concurrent writer that got there first) the caller takes the general path, which reads
+#   under a lock, drops duplicates and raises the right error.
+_PG_APPEND_NEW_POINTS = text(
+    """
+WITH summary AS (
+    INSERT INTO metric_summaries
+        (run_uuid, key, last_step, last_timestamp, last_value, min_value, max_value, n_points)
+    SELECT CAST(:run_id AS VARCHAR), CAST(:key AS VARCHAR), CAST(:last_step AS BIGINT),
+        CAST(:last_timestamp AS BIGINT), CAST(:last_value AS DOUBLE PRECISION),
+        CAST(:min_value AS DOUBLE PRECISION), CAST(:max_value AS DOUBLE PRECISION),
+        CAST(:n_points AS BIGINT)
+    FROM runs
+    WHERE runs.run_uuid = CAST(:run_id AS VARCHAR) AND runs.lifecycle_stage = 'active'
+    FOR SHARE OF runs
+    ON CONFLICT (run_uuid, key) DO UPDATE SET
+        last_step = EXCLUDED.last_step,
+        last_timestamp = EXCLUDED.last_timestamp,
+        last_value = EXCLUDED.last_value,
+        min_value = LEAST(metric_summaries.min_value, EXCLUDED.min_value),
+        max_value = GREATEST(metric_summaries.max_value, EXCLUDED.max_value),
+        n_points = metric_summaries.n_points + EXCLUDED.n_points
+    WHERE metric_summaries.last_step < CAST(:min_step AS BIGINT)
+    RETURNING 1
+), chunk AS (
+    INSERT INTO metric_chunks
+        (run_uuid, key, codec, n_points, min_step, max_step, points, sketch)
+    SELECT CAST(:run_id AS VARCHAR), CAST(:key AS VARCHAR), CAST(:codec AS SMALLINT),
+        CAST(:n_points AS INTEGER), CAST(:min_step AS BIGINT), CAST(:max_step AS BIGINT),
+        CAST(:points AS BYTEA), CAST(:sketch AS BYTEA)
+    FROM summary
+    RETURNING 1
+)
+SELECT count(*) FROM chunk
+"""
+)
+
+
+def pg_append_new_points(conn: Connection, run_id: str, batch: MetricColumns) -> bool:
+    """Store a batch of one key's new points in one statement (PostgreSQL, autocommit).
+
+    Returns False, having written nothing, when the general path must handle the batch:
+    several keys, a small batch (merged into the last chunk there), or anything the
+    statement's conditions refuse.
+    """
+    if len(batch.keys) < MERGE_BELOW or batch.keys.count(batch.keys[0]) != len(batch.keys):
+        return False
+    points = Points.of(batch.steps, batch.timestamps, batch.values).unique()
+    if len(points) < MERGE_BELOW:
+        return False
+    params = {"run_id": run_id, "key": batch.keys[0]}
+    params.update(_chunk_values(points))
+    params.update(_summary_values(points, None))
+    return bool(conn.execute(_PG_APPEND_NEW_POINTS, params).scalar())
+
+
 def append_metrics(conn: Connection, run_id: str, batch: MetricColumns) -> None:
     """Store a checked batch of one run's metrics, taking the run's lock first.
 
     Raises NotFound for an unknown run and InvalidParameterValue for a deleted one.
     """
     by_key = _split_by_key(batch)
-    found = conn.execute(_LOCK_RUN_READ_SUMMARIES, {"run_id": run_id, "keys": list(by_key)}).all()
-    if not found:
-        raise run_not_found(run_id)
-    require_active_run(run_id, found[0].lifecycle_stage)
-    summaries = {row.key: row for row in found if row.key is not None}
     postgresql = conn.dialect.name == "postgresql"
+    if postgresql:
+        # Lock first, then read: at READ COMMITTED a statement that waited for the lock still
+        # sees the joined summary rows as they were when it started, before the writer it
+        # waited for committed. The next statement sees that writer's rows.
+        stage = conn.execute(_LOCK_RUN, {"run_id": run_id}).scalar()
+        if stage is None:
+            raise run_not_found(run_id)
+        require_active_run(run_id, stage)
+        found = conn.execute(_READ_SUMMARIES, {"run_id": run_id, "keys": list(by_key)}).all()
+    else:
+        # MySQL's locking reads and SQLite's write lock see the latest rows: one statement.
+        found = conn.execute(
+            _LOCK_RUN_READ_SUMMARIES, {"run_id": run_id, "keys": list(by_key)}
+        ).all()
+        if not found:
+            raise run_not_found(run_id)
+        require_active_run(run_id, found[0].lifecycle_stage)
+    summaries = {row.key: row for row in found if row.key is not None}
     for key, logged in by_key.items():
         summary = summaries.get(key)
         points = _new_points(conn, run_id, key, logged.unique(), summary)

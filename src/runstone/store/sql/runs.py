@@ -38,7 +38,7 @@ from runstone.store.sql.common import (
     run_row,
     upsert,
 )
-from runstone.store.sql.metrics import append_metrics
+from runstone.store.sql.metrics import append_metrics, pg_append_new_points
 from runstone.store.sql.names import random_run_name
 from runstone.store.sql.tables import params, run_tags, runs
 
@@ -199,6 +199,13 @@ class RunsPart(StoreParts):
         columns = v.check_metrics(metrics)
         param_map = self._checked_params(params)
         tag_map = self._checked_run_tags([(t.key, t.value) for t in tags], "tags")
+        if (
+            self._db.dialect == "postgresql"
+            and not param_map
+            and not tag_map
+            and self._db.write_statement(lambda conn: pg_append_new_points(conn, run_id, columns))
+        ):
+            return
 
         def work(conn: Connection) -> None:
             if len(columns):
