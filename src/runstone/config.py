@@ -223,3 +223,25 @@ class RestSettings:
             backoff_jitter=_env_number("HTTP_REQUEST_BACKOFF_JITTER", 0.25, environ, zero_ok=True),
             respect_retry_after=env_flag("HTTP_RESPECT_RETRY_AFTER_HEADER", True, environ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class S3Settings:
+    """Where ``s3://`` artifact URIs are served, for S3-compatible stores (MinIO, moto, …).
+
+    ``endpoint_url``: ``RUNSTONE_S3_ENDPOINT_URL`` / ``MLFLOW_S3_ENDPOINT_URL``, else the AWS
+    SDKs' own ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``; None: AWS itself. Credentials and
+    region are left to the AWS SDK (environment variables, profiles, instance roles).
+    """
+
+    endpoint_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> S3Settings:
+        env = os.environ if environ is None else environ
+        endpoint = (
+            env_value("S3_ENDPOINT_URL", environ)
+            or env.get("AWS_ENDPOINT_URL_S3")
+            or env.get("AWS_ENDPOINT_URL")
+        )
+        return cls(endpoint_url=endpoint or None)

@@ -15,12 +15,17 @@ from tests.databases import BACKENDS
 STORES = [*BACKENDS, "rest"]
 
 
+@pytest.fixture
+def artifact_root(tmp_path: Path) -> str:
+    """Where the store under contract puts artifacts (a server accepts locations below it)."""
+    return (tmp_path / "artifacts").as_uri()
+
+
 @pytest.fixture(params=STORES)
 def store(
-    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, artifact_root: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TrackingStore]:
     """The store under contract, on a fresh database of each backend or behind a server."""
-    artifact_root = (tmp_path / "artifacts").as_uri()
     if request.param == "rest":
         yield from _rest_store(tmp_path_factory.mktemp("db") / "runstone.db", artifact_root)
         return

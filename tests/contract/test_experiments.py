@@ -25,9 +25,10 @@ def test_created_experiment_reads_back_with_tags_and_default_location(store: Sql
     assert exp.creation_time == exp.last_update_time > 0
 
 
-def test_explicit_artifact_location_is_kept(store: SqlStore) -> None:
-    exp_id = store.create_experiment("loc", artifact_location="s3://bucket/path")
-    assert store.get_experiment(exp_id).artifact_location == "s3://bucket/path"
+def test_explicit_artifact_location_is_kept(store: SqlStore, artifact_root: str) -> None:
+    location = f"{artifact_root}/elsewhere/loc"
+    exp_id = store.create_experiment("loc", artifact_location=location)
+    assert store.get_experiment(exp_id).artifact_location == location
 
 
 def test_get_experiment_by_name_finds_it_or_returns_none(store: SqlStore) -> None:

@@ -494,7 +494,7 @@ def test_uris_that_are_not_storage_are_refused(uri: str, message: str) -> None:
         ArtifactRepo.from_uri(uri)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("s3fs") is not None, reason="s3fs is installed")
+@pytest.mark.skipif(importlib.util.find_spec("gcsfs") is not None, reason="gcsfs is installed")
 def test_a_missing_cloud_package_is_named() -> None:
-    with pytest.raises(InvalidParameterValue, match="s3fs"):
-        ArtifactRepo.from_uri("s3://bucket/prefix")
+    with pytest.raises(InvalidParameterValue, match="gcsfs"):
+        ArtifactRepo.from_uri("gs://bucket/prefix")

@@ -8,11 +8,16 @@ path methods are used: its bulk methods would read ``*?[`` in an artifact name a
 
 A tracking server's artifact proxy (``mlflow-artifacts:``, ``http(s)``) is one more remote
 filesystem (:class:`~runstone.artifacts.proxy.ProxyFileSystem`) under the same verbs.
+
+On ``s3://`` roots the repository also offers S3's multipart upload (create, upload part,
+complete, abort) through s3fs's own client, so the server's proxy can take a large file in
+parts: the object appears when the upload is completed, and never if it is aborted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import secrets
@@ -28,14 +33,20 @@ import httpx
 
 from runstone.artifacts.paths import join_inside, safe_relative_path
 from runstone.artifacts.proxy import PROXY_SCHEMES, ProxyFileSystem, resolve_proxy_uri
-from runstone.config import RestSettings
+from runstone.config import RestSettings, S3Settings
 from runstone.entities import FileInfo
-from runstone.errors import InvalidParameterValue, NotFound
+from runstone.errors import InvalidParameterValue, NotFound, NotImplementedFeature
 from runstone.wire.http import make_http_client
 
 TEMP_PREFIX = ".rs-tmp-"  # in-progress writes; never listed, downloaded or accepted as a name
 CHUNK_SIZE = 1024 * 1024
 TRANSFER_THREADS = 8
+S3_SCHEMES = frozenset({"s3", "s3a"})
+MAX_PART_NUMBER = 10_000  # S3's limit on the parts of one multipart upload
+# Uploads to S3 of 2 parts or more go in parts of this size (more for files over ~80 GB), a few
+# at a time: what is in memory stays small (s3fs's defaults hold up to 10 x 50 MB at once).
+S3_PART_SIZE = 8 * 1024 * 1024
+S3_PARALLEL_PARTS = 4
 
 _T = TypeVar("_T")
 
@@ -67,11 +78,14 @@ class FileSystem(Protocol):
 class ArtifactRepo:
     """The artifacts under one root URI (a run's, a model's or the proxy's storage root)."""
 
-    def __init__(self, uri: str, fs: FileSystem, root: str, *, local: bool) -> None:
+    def __init__(
+        self, uri: str, fs: FileSystem, root: str, *, local: bool, s3: bool = False
+    ) -> None:
         self.uri = uri
         self._fs = fs
         self._root = root
         self._local = local
+        self._s3 = s3
 
     @classmethod
     def from_uri(
@@ -144,7 +158,7 @@ class ArtifactRepo:
         with tempfile.TemporaryDirectory(prefix="runstone-upload-") as staging:
             staged = os.path.join(staging, "data")
             _atomic_write(staged, source)
-            self._fs.put_file(staged, self._locate(rel))
+            self._put(staged, self._locate(rel))
 
     def delete_artifacts(self, path: str | None = None) -> None:
         """Delete a file or a folder (recursively); the root when ``path`` is empty.
@@ -189,6 +203,85 @@ class ArtifactRepo:
             self._download_file(rel, local)
         return local
 
+    # -- multipart uploads (S3 only) ------------------------------------------------------------
+
+    @property
+    def supports_multipart(self) -> bool:
+        """Whether the storage takes a file in parts (S3's multipart upload)."""
+        return self._s3
+
+    def create_multipart_upload(self, path: str) -> str:
+        """Start a multipart upload of the file ``path``; its upload id."""
+        answer = self._call_s3("create_multipart_upload", path)
+        return str(answer["UploadId"])
+
+    def upload_part(self, path: str, upload_id: str, part_number: int, source: Source) -> str:
+        """Store part ``part_number`` (1-based) of an upload from ``source``; the part's ETag.
+
+        The part is staged on local disk first, so memory stays flat whatever its size.
+        """
+        self._s3_object(path)  # refused before anything is read
+        if not 1 <= part_number <= MAX_PART_NUMBER:
+            raise InvalidParameterValue(
+                f"Invalid part number {part_number}: it must be between 1 and {MAX_PART_NUMBER}."
+            )
+        _upload_id(upload_id)
+        with tempfile.TemporaryDirectory(prefix="runstone-part-") as staging:
+            staged = os.path.join(staging, "part")
+            _atomic_write(staged, source)
+            with open(staged, "rb") as body:
+                answer = self._call_s3(
+                    "upload_part",
+                    path,
+                    UploadId=_upload_id(upload_id),
+                    PartNumber=part_number,
+                    Body=body,
+                    ContentLength=os.path.getsize(staged),
+                )
+        return str(answer["ETag"])
+
+    def complete_multipart_upload(
+        self, path: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        """Publish the upload as the file ``path``, from its ``(part_number, etag)`` parts."""
+        if not parts:
+            raise InvalidParameterValue("Completing a multipart upload needs its parts.")
+        listed = [{"PartNumber": number, "ETag": etag} for number, etag in sorted(parts)]
+        self._call_s3(
+            "complete_multipart_upload",
+            path,
+            UploadId=_upload_id(upload_id),
+            MultipartUpload={"Parts": listed},
+        )
+
+    def abort_multipart_upload(self, path: str, upload_id: str) -> None:
+        """Drop an upload and the parts stored so far; ``path`` never appears."""
+        self._call_s3("abort_multipart_upload", path, UploadId=_upload_id(upload_id))
+
+    def _s3_object(self, path: str) -> tuple[str, str]:
+        """The bucket and key of the file ``path`` (S3 roots only)."""
+        if not self._s3:
+            raise NotImplementedFeature(
+                "Multipart upload is only available for S3 artifact storage."
+            )
+        bucket, key, _ = cast(Any, self._fs).split_path(self._locate(self._file_rel(path)))
+        return str(bucket), str(key)
+
+    def _call_s3(self, method: str, path: str, **params: Any) -> dict[str, Any]:
+        bucket, key = self._s3_object(path)
+        fs = cast(Any, self._fs)  # s3fs.S3FileSystem: call_s3 is its own
+        try:
+            answer = fs.call_s3(method, Bucket=bucket, Key=key, **params)
+        except FileNotFoundError as exc:  # NoSuchUpload, NoSuchBucket
+            raise NotFound(f"No such multipart upload of {path!r} (or no such bucket).") from exc
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:  # InvalidPart, InvalidPartOrder, EntityTooSmall…
+                raise InvalidParameterValue(f"S3 refused the {method} of {path!r}: {exc}") from exc
+            raise
+        if method == "complete_multipart_upload":
+            fs.invalidate_cache(f"{bucket}/{key}")
+        return cast(dict[str, Any], answer)
+
     def _rel(self, path: str | None) -> str:
         """The clean relative path of a client-supplied one ("" for the root)."""
         rel = safe_relative_path(path or "")
@@ -219,7 +312,17 @@ class ArtifactRepo:
             with open(local_file, "rb") as source:
                 self._write_local(rel, source)
         else:
-            self._fs.put_file(local_file, self._locate(rel))
+            self._put(local_file, self._locate(rel))
+
+    def _put(self, local_file: str, full: str) -> None:
+        """Upload a local file to a remote store: published only once complete (on S3, a
+        failed multipart upload is aborted by s3fs)."""
+        if not self._s3:
+            self._fs.put_file(local_file, full)
+            return
+        part = max(S3_PART_SIZE, -(-os.path.getsize(local_file) // MAX_PART_NUMBER))
+        s3fs = cast(Any, self._fs)  # s3fs.S3FileSystem: chunksize and max_concurrency are its own
+        s3fs.put_file(local_file, full, chunksize=part, max_concurrency=S3_PARALLEL_PARTS)
 
     def _delete_local(self, rel: str) -> None:
         # The last segment is not resolved: deleting a link removes the link, not its target.
@@ -286,6 +389,10 @@ class ArtifactRepo:
             full = self._locate(rel)
             if not listed and self._fs.info(full).get("type") != "file":
                 raise InvalidParameterValue(f"Artifact {shown!r} is not a file.")
+            if self._s3:  # s3fs reads ahead 50 MB by default; a part's size keeps memory flat
+                return cast(
+                    IO[bytes], cast(Any, self._fs).open(full, "rb", block_size=S3_PART_SIZE)
+                )
             return self._fs.open(full, "rb")
         except FileNotFoundError as exc:
             raise NotFound(f"Artifact {shown!r} does not exist.") from exc
@@ -308,6 +415,12 @@ class ArtifactRepo:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _upload_id(upload_id: str) -> str:
+    if not upload_id:
+        raise InvalidParameterValue("A multipart upload id is required.")
+    return upload_id
 
 
 def _join(*parts: str) -> str:
@@ -423,12 +536,25 @@ def _fsspec_repo(uri: str) -> ArtifactRepo:
     # fsspec imports the scheme's implementation (s3fs, gcsfs, adlfs…) only now, so a cloud
     # package is loaded by the repositories that use it and need not be installed otherwise.
     try:
-        fs, root = fsspec.core.url_to_fs(uri)
+        fs, root = fsspec.core.url_to_fs(uri, **_storage_options(scheme))
     except ImportError as exc:
         raise InvalidParameterValue(
             f"Artifact URI {uri!r} needs a package that is not installed: {exc}"
         ) from exc
-    return ArtifactRepo(uri, cast(FileSystem, fs), str(root).rstrip("/"), local=False)
+    s3 = scheme in S3_SCHEMES
+    return ArtifactRepo(uri, cast(FileSystem, fs), str(root).rstrip("/"), local=False, s3=s3)
+
+
+def _storage_options(scheme: str) -> dict[str, Any]:
+    """fsspec options for ``scheme``; for S3, the endpoint of an S3-compatible store."""
+    if scheme not in S3_SCHEMES:
+        return {}
+    # Listings are not cached: another server worker, or another client, may write meanwhile.
+    options: dict[str, Any] = {"use_listings_cache": False}
+    endpoint = S3Settings.from_env().endpoint_url
+    if endpoint:
+        options["endpoint_url"] = endpoint
+    return options
 
 
 def _proxy_repo(

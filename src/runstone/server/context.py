@@ -7,7 +7,8 @@ from pathlib import Path
 
 from runstone.artifacts import ArtifactRepo, safe_relative_path
 from runstone.config import ServerSettings, StoreSettings
-from runstone.errors import InvalidParameterValue, TemporarilyUnavailable
+from runstone.errors import TemporarilyUnavailable
+from runstone.server.locations import ArtifactRoots
 from runstone.store.sql import SqlStore
 from runstone.uri import parse_tracking_uri, sqlite_path
 
@@ -37,6 +38,9 @@ class ServerContext:
         )
         self.artifacts_destination = destination
         self.store = store or open_store(settings)
+        self.roots = ArtifactRoots(
+            [settings.default_artifact_root or "", destination], settings.serve_artifacts
+        )
         self._proxy = ArtifactRepo.from_uri(destination) if settings.serve_artifacts else None
 
     @property
@@ -48,6 +52,11 @@ class ServerContext:
             )
         return self._proxy
 
+    @property
+    def multipart_uploads_enabled(self) -> bool:
+        """Whether the proxy takes files in parts (an S3 destination), for server-info."""
+        return self._proxy is not None and self._proxy.supports_multipart
+
     def locate(self, artifact_uri: str) -> Located:
         """Where the artifacts under ``artifact_uri`` (a run's or a model's) are stored."""
         if artifact_uri.startswith(PROXY_SCHEME):
@@ -55,11 +64,8 @@ class ServerContext:
             if rest.startswith("//"):  # mlflow-artifacts://host:port/path
                 rest = "/" + rest[2:].partition("/")[2]
             return Located(self.proxy, safe_relative_path(rest.lstrip("/")))
-        if artifact_uri.startswith(("http:", "https:", "runs:", "models:")):
-            raise InvalidParameterValue(
-                f"Artifact URI {artifact_uri!r} is not a storage location this server reads."
-            )
-        return Located(ArtifactRepo.from_uri(artifact_uri), "")
+        # A location stored before the roots were what they are now is still checked.
+        return Located(ArtifactRepo.from_uri(self.roots.check(artifact_uri, "artifact URI")), "")
 
     def close(self) -> None:
         self.store.close()

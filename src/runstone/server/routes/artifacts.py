@@ -4,6 +4,12 @@ only the server can reach.
 
 Bodies stream in both directions: a multi-gigabyte upload or download never sits in memory.
 Every path goes through :func:`runstone.artifacts.safe_relative_path` (inside the repository).
+
+On an S3 destination the proxy also takes files in parts (``/mpu/create``, ``/mpu/complete``,
+``/mpu/abort``). The part URLs it hands out point back at the proxy itself
+(``/mpu/upload-part/<path>?upload_id=&part_number=``), so clients never need S3 credentials;
+each part is staged on the server's disk and sent to S3's ``UploadPart``. The file appears
+when the upload is completed, and never when it is aborted or abandoned.
 """
 
 from __future__ import annotations
@@ -12,14 +18,16 @@ import mimetypes
 import posixpath
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import IO
+from typing import IO, Any
+from urllib.parse import quote, urlencode
 
 import anyio.from_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from runstone.artifacts import ArtifactRepo
+from runstone.artifacts import ArtifactRepo, safe_relative_path
+from runstone.artifacts.repo import MAX_PART_NUMBER
 from runstone.entities import FileInfo
 from runstone.errors import InvalidParameterValue, NotImplementedFeature
 from runstone.server.api import Api, Call, JsonDict, error_response, json_response
@@ -85,26 +93,6 @@ def list_proxied(call: Call, msg: m.ListProxiedArtifacts) -> JsonDict:
     return {"files": files} if files else {}
 
 
-@api.route("POST", "/mpu/create/{artifact_path:path}", m.MultipartRequest, prefixes=PROXY_PREFIXES)
-def multipart_create(call: Call, msg: m.MultipartRequest) -> JsonDict:
-    """Multipart uploads need an object store; local storage takes whole streamed files."""
-    raise NotImplementedFeature("Multipart upload is not available for local artifact storage.")
-
-
-@api.route(
-    "POST", "/mpu/complete/{artifact_path:path}", m.MultipartRequest, prefixes=PROXY_PREFIXES
-)
-def multipart_complete(call: Call, msg: m.MultipartRequest) -> JsonDict:
-    """Multipart uploads need an object store; local storage takes whole streamed files."""
-    raise NotImplementedFeature("Multipart upload is not available for local artifact storage.")
-
-
-@api.route("POST", "/mpu/abort/{artifact_path:path}", m.MultipartRequest, prefixes=PROXY_PREFIXES)
-def multipart_abort(call: Call, msg: m.MultipartRequest) -> JsonDict:
-    """Multipart uploads need an object store; local storage takes whole streamed files."""
-    raise NotImplementedFeature("Multipart upload is not available for local artifact storage.")
-
-
 @api.route("GET", "/presigned/{artifact_path:path}", m.Empty, prefixes=PROXY_PREFIXES)
 def presigned_proxy(call: Call, msg: m.Empty) -> JsonDict:
     """Presigned URLs need an object store that signs them; local storage cannot."""
@@ -112,8 +100,9 @@ def presigned_proxy(call: Call, msg: m.Empty) -> JsonDict:
 
 
 def mount_streams(app: FastAPI, ctx: ServerContext) -> None:
-    """The routes whose bodies are files, not JSON."""
+    """The routes whose bodies are files, not JSON, and those that need the URL's path."""
     _mount_proxy_streams(app, ctx)
+    _mount_multipart(app, ctx)
     _mount_run_file_routes(app, ctx)
 
 
@@ -149,6 +138,134 @@ def _mount_proxy_streams(app: FastAPI, ctx: ServerContext) -> None:
         app.add_api_route(path, download_proxied, methods=["GET"], include_in_schema=shown)
         app.add_api_route(path, upload_proxied, methods=["PUT"], include_in_schema=shown)
         app.add_api_route(path, delete_proxied, methods=["DELETE"], include_in_schema=shown)
+
+
+def _mount_multipart(app: FastAPI, ctx: ServerContext) -> None:
+    """MLflow's multipart upload endpoints (S3 destinations only; 501 elsewhere)."""
+
+    async def create(request: Request, artifact_path: str) -> Response:
+        try:
+            repo = _multipart_repo(ctx)
+            msg = await _multipart_message(request)
+            path = _multipart_file(artifact_path, msg)
+            num_parts = msg.num_parts
+            if num_parts is None or not 1 <= num_parts <= MAX_PART_NUMBER:
+                raise InvalidParameterValue(
+                    f"num_parts must be between 1 and {MAX_PART_NUMBER}, not {num_parts}."
+                )
+            upload_id = await run_in_threadpool(repo.create_multipart_upload, path)
+        except Exception as exc:
+            return error_response(exc)
+        prefix = _proxy_prefix(request.url.path)
+        base = f"{str(request.base_url).rstrip('/')}{prefix}/mpu/upload-part/{quote(path)}"
+        credentials = [
+            {
+                "url": f"{base}?{urlencode({'upload_id': upload_id, 'part_number': number})}",
+                "part_number": number,
+                "headers": {},
+            }
+            for number in range(1, num_parts + 1)
+        ]
+        return json_response({"upload_id": upload_id, "credentials": credentials})
+
+    async def upload_part(request: Request, artifact_path: str) -> Response:
+        try:
+            repo = _multipart_repo(ctx)
+            upload_id = request.query_params.get("upload_id") or ""
+            number = _part_number(request.query_params.get("part_number"))
+            path = safe_relative_path(artifact_path)
+            body = _pull(request.stream(), None)
+            etag = await run_in_threadpool(repo.upload_part, path, upload_id, number, body)
+        except Exception as exc:
+            return error_response(exc)
+        response = json_response({})
+        response.headers["ETag"] = etag
+        return response
+
+    async def complete(request: Request, artifact_path: str) -> Response:
+        try:
+            repo = _multipart_repo(ctx)
+            msg = await _multipart_message(request)
+            path = _multipart_file(artifact_path, msg)
+            parts = [_part(part) for part in msg.parts]
+            await run_in_threadpool(
+                repo.complete_multipart_upload, path, msg.upload_id or "", parts
+            )
+        except Exception as exc:
+            return error_response(exc)
+        return json_response({})
+
+    async def abort(request: Request, artifact_path: str) -> Response:
+        try:
+            repo = _multipart_repo(ctx)
+            msg = await _multipart_message(request)
+            path = _multipart_file(artifact_path, msg)
+            await run_in_threadpool(repo.abort_multipart_upload, path, msg.upload_id or "")
+        except Exception as exc:
+            return error_response(exc)
+        return json_response({})
+
+    for prefix in PROXY_PREFIXES:
+        shown = prefix == PROXY_PREFIXES[0]
+        for action, handler in (("create", create), ("complete", complete), ("abort", abort)):
+            path = f"{prefix}/mpu/{action}/{{artifact_path:path}}"
+            app.add_api_route(path, handler, methods=["POST"], include_in_schema=shown)
+        path = prefix + "/mpu/upload-part/{artifact_path:path}"
+        app.add_api_route(path, upload_part, methods=["PUT"], include_in_schema=shown)
+
+
+def _multipart_repo(ctx: ServerContext) -> ArtifactRepo:
+    if not ctx.proxy.supports_multipart:
+        raise NotImplementedFeature(
+            "Multipart upload is not available for this server's artifact storage "
+            "(only an S3 destination takes files in parts)."
+        )
+    return ctx.proxy
+
+
+async def _multipart_message(request: Request) -> m.MultipartRequest:
+    return decode_request(
+        m.MultipartRequest,
+        "POST",
+        request.query_params.multi_items(),
+        await request.body(),
+        request.headers.get("content-type"),
+    )
+
+
+def _multipart_file(directory: str, msg: m.MultipartRequest) -> str:
+    """The file of an upload: ``<dir from the URL>/<basename of the path field>``, made safe.
+
+    MLflow's client sends the local file's full path; only its name is used, as MLflow does.
+    """
+    name = posixpath.basename(msg.path or "")
+    if not name:
+        raise InvalidParameterValue("A multipart upload needs the file's path.")
+    clean = safe_relative_path(directory)
+    return safe_relative_path(f"{clean}/{name}" if clean else name)
+
+
+def _proxy_prefix(url_path: str) -> str:
+    return next((p for p in PROXY_PREFIXES if url_path.startswith(p + "/")), PROXY_PREFIXES[0])
+
+
+def _part_number(raw: Any) -> int:
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        raise InvalidParameterValue(f"Invalid part number {raw!r}.") from None
+    if not 1 <= number <= MAX_PART_NUMBER:
+        raise InvalidParameterValue(
+            f"Invalid part number {number}: it must be between 1 and {MAX_PART_NUMBER}."
+        )
+    return number
+
+
+def _part(raw: Any) -> tuple[int, str]:
+    """``(part_number, etag)`` of one ``parts`` item of a complete request."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("etag"), str) or not raw["etag"]:
+        raise InvalidParameterValue(f"Invalid part {raw!r}: it needs a part_number and an etag.")
+    return _part_number(raw.get("part_number")), raw["etag"]
 
 
 def _mount_run_file_routes(app: FastAPI, ctx: ServerContext) -> None:
@@ -202,7 +319,7 @@ async def _download(request: Request, repo: ArtifactRepo, path: str) -> Response
         raise
     name = posixpath.basename(path)
     headers = {
-        "Content-Disposition": f'attachment; filename="{_header_safe(name)}"',
+        "Content-Disposition": _attachment(name),
         "X-Content-Type-Options": "nosniff",
         "Accept-Ranges": "bytes",
         "Content-Length": str(end - start),
@@ -270,8 +387,14 @@ def _content_type(name: str) -> str:
     return guessed
 
 
-def _header_safe(name: str) -> str:
-    return "".join(ch if ch.isprintable() and ch not in '"\\' else "_" for ch in name)
+def _attachment(name: str) -> str:
+    """``Content-Disposition`` for a download: a plain ASCII name, and the exact one encoded
+    as RFC 6266 / 5987 say (headers are Latin-1; a file may be called ``файл.txt``)."""
+    plain = "".join(ch if " " <= ch < "\x7f" and ch not in '"\\;' else "_" for ch in name)
+    header = f'attachment; filename="{plain}"'
+    if plain != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header
 
 
 async def _upload(

@@ -16,9 +16,10 @@ api = Api()
 def create_experiment(call: Call, msg: m.CreateExperiment) -> JsonDict:
     """Create an experiment; an Idempotency-Key header makes a retried create answer the same."""
     tags = {t.key or "": t.value or "" for t in msg.tags}
+    location = call.ctx.roots.check(msg.artifact_location) if msg.artifact_location else None
     experiment_id = call.ctx.store.create_experiment(
         msg.name or "",
-        artifact_location=msg.artifact_location or None,
+        artifact_location=location,
         tags=tags,
         idempotency_key=idempotency_key(call.headers),
     )

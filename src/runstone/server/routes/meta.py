@@ -28,7 +28,7 @@ def mount(app: FastAPI, ctx: ServerContext) -> None:
                 "server_version": __version__,
                 "workspaces_enabled": False,
                 "trace_archival_enabled": False,
-                "multipart_uploads_enabled": False,
+                "multipart_uploads_enabled": ctx.multipart_uploads_enabled,
                 "multipart_downloads_enabled": False,
                 "artifact_serving_enabled": ctx.settings.serve_artifacts,
                 "presigned_upload_run_id_supported": False,
