@@ -12,6 +12,7 @@ from runstone.errors import RunstoneError
 # Each command's module is imported only when that command runs (or help lists it), so a
 # command pays only for what it uses: `runstone server` starts faster without the others.
 _COMMANDS = {
+    "artifacts": "runstone.cli.artifacts:artifacts",
     "db": "runstone.cli.db:db",
     "experiments": "runstone.cli.experiments:experiments",
     "runs": "runstone.cli.runs:runs",

@@ -406,19 +406,30 @@ async def _upload(
 
 
 def _pull(body: AsyncIterator[bytes], limit: int | None) -> Iterator[bytes]:
-    """The request body as a plain iterator, for the worker thread that writes the file."""
+    """The request body as a plain iterator, for the worker thread that writes the file.
 
-    async def next_chunk() -> bytes:
-        return await body.__anext__()
+    The server receives a body in pieces of a few dozen KB; each hop from the writing thread
+    to the event loop costs more than copying, so one hop collects about a megabyte.
+    """
+
+    async def next_piece() -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while size < CHUNK:
+            try:
+                part = await body.__anext__()
+            except StopAsyncIteration:
+                break
+            parts.append(part)
+            size += len(part)
+        return b"".join(parts)
 
     received = 0
     while True:
-        try:
-            chunk = anyio.from_thread.run(next_chunk)
-        except StopAsyncIteration:
+        piece = anyio.from_thread.run(next_piece)
+        if not piece:
             return
-        received += len(chunk)
+        received += len(piece)
         if limit is not None and received > limit:
             raise InvalidParameterValue(f"The upload is larger than {limit} bytes.")
-        if chunk:
-            yield chunk
+        yield piece

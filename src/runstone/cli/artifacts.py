@@ -1,0 +1,177 @@
+"""``runstone artifacts``: upload, list and download the artifacts of a run (as ``mlflow
+artifacts`` does).
+
+While a transfer runs, a spinner on stderr says what is moving (only when stderr is a
+terminal, so pipes and logs stay clean). The library's transfers report no progress of their
+own, so it shows the file count and size of an upload and the time elapsed, not a percentage.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from runstone.cli.output import common_options, echo_json, open_client, print_table
+from runstone.entities import FileInfo
+
+RUN_ID = click.option("--run-id", required=True, metavar="ID", help="ID of the run.")
+
+
+@click.group()
+def artifacts() -> None:
+    """Upload, list and download the artifacts of a run."""
+
+
+@artifacts.command()
+@RUN_ID
+@click.argument("local_path", metavar="LOCAL_PATH", type=click.Path(path_type=str))
+@click.option(
+    "--artifact-path",
+    metavar="PATH",
+    default=None,
+    help="Folder of the run's artifacts to put it in (default: the root).",
+)
+@common_options
+def log(
+    run_id: str,
+    local_path: str,
+    artifact_path: str | None,
+    tracking_uri: str | None,
+    as_json: bool,
+) -> None:
+    """Upload a file, or a folder's contents (recursively), as artifacts of a run."""
+    count, size = local_size(local_path)
+    where = f" under {artifact_path!r}" if artifact_path else ""
+    status = transfer_status(f"Uploading {plural(count, 'file')} ({human_size(size)})")
+    with open_client(tracking_uri) as client, status:
+        if os.path.isdir(local_path):
+            client.log_artifacts(run_id, local_path, artifact_path)
+        else:  # a missing file is reported by the client, as any other error
+            client.log_artifact(run_id, local_path, artifact_path)
+    if as_json:
+        echo_json({})
+    else:
+        click.echo(f"Logged {plural(count, 'file')} ({human_size(size)}) to run {run_id}{where}.")
+
+
+@artifacts.command("list")
+@RUN_ID
+@click.option(
+    "--artifact-path",
+    metavar="PATH",
+    default=None,
+    help="Folder whose entries to list (default: the root).",
+)
+@common_options
+def list_(run_id: str, artifact_path: str | None, tracking_uri: str | None, as_json: bool) -> None:
+    """List the files and folders directly inside a folder of a run's artifacts."""
+    with open_client(tracking_uri) as client:
+        root_uri = client.get_run(run_id).info.artifact_uri  # an unknown run is an error
+        files = client.list_artifacts(run_id, artifact_path)
+    if as_json:
+        echo_json({"root_uri": root_uri, "files": [file_info_dict(f) for f in files]})
+        return
+    title = f"Artifacts of run {run_id}" + (f" under {artifact_path!r}" if artifact_path else "")
+    print_table(
+        ("Path", "Is dir", "Size"),
+        (
+            (f.path, "yes" if f.is_dir else "no", "" if f.file_size is None else f.file_size)
+            for f in files
+        ),
+        title=title,
+    )
+
+
+@artifacts.command()
+@RUN_ID
+@click.option(
+    "--artifact-path",
+    metavar="PATH",
+    default=None,
+    help="File or folder to download (default: every artifact of the run).",
+)
+@click.option(
+    "--dst-path",
+    metavar="DIR",
+    default=None,
+    help="Local folder to download into (default: a new temporary folder).",
+)
+@common_options
+def download(
+    run_id: str,
+    artifact_path: str | None,
+    dst_path: str | None,
+    tracking_uri: str | None,
+    as_json: bool,
+) -> None:
+    """Download a file or folder of a run's artifacts and print its local path."""
+    what = repr(artifact_path) if artifact_path else "every artifact"
+    status = transfer_status(f"Downloading {what} of run {run_id}")
+    with open_client(tracking_uri) as client, status:
+        local = client.download_artifacts(run_id, artifact_path or "", dst_path)
+    if as_json:
+        echo_json({"local_path": local})
+    else:
+        click.echo(local)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def file_info_dict(info: FileInfo) -> dict[str, object]:
+    """An entry as MLflow's ``list-artifacts`` answer writes it (no size for folders)."""
+    entry: dict[str, object] = {"path": info.path, "is_dir": info.is_dir}
+    if info.file_size is not None:
+        entry["file_size"] = info.file_size
+    return entry
+
+
+def local_size(path: str) -> tuple[int, int]:
+    """The number of files at or under ``path`` and their total size in bytes (0, 0 if absent)."""
+    if os.path.isfile(path):
+        return 1, os.path.getsize(path)
+    count = size = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            full = os.path.join(folder, name)
+            if os.path.isfile(full):
+                count += 1
+                size += os.path.getsize(full)
+    return count, size
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def human_size(n: int) -> str:
+    """Bytes in decimal units, as file managers show them: 512 B, 1.5 kB, 1.0 GB."""
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{n} B" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False, emoji=False)
+
+
+@contextmanager
+def transfer_status(message: str, out: Console | None = None) -> Iterator[None]:
+    """A spinner with ``message`` and the time elapsed on stderr while the block runs; nothing
+    when stderr is not a terminal. It is removed when the block ends, however it ends."""
+    out = out or stderr_console()
+    if not out.is_terminal:
+        yield
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=out, transient=True) as progress:
+        progress.add_task(message, total=None)
+        yield
