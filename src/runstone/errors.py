@@ -107,6 +107,12 @@ class InternalError(RunstoneError):
     code = "INTERNAL_ERROR"
 
 
+class DataLoss(RunstoneError):
+    """Data arrived different from what was sent or stored (a checksum did not match)."""
+
+    code = "DATA_LOSS"
+
+
 _CLASS_BY_CODE: dict[str, type[RunstoneError]] = {
     cls.code: cls
     for cls in (
@@ -120,6 +126,7 @@ _CLASS_BY_CODE: dict[str, type[RunstoneError]] = {
         TemporarilyUnavailable,
         NotImplementedFeature,
         InternalError,
+        DataLoss,
     )
 }
 

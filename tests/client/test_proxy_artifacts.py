@@ -16,7 +16,7 @@ import runstone
 from runstone.client import fluent
 from runstone.client.client import RunstoneClient
 from runstone.config import RestSettings
-from runstone.errors import InvalidParameterValue, NotFound
+from runstone.errors import DataLoss, InvalidParameterValue, NotFound
 from runstone.store.rest import RestStore
 from runstone.testing import serve
 from runstone.wire.http import make_http_client
@@ -230,3 +230,20 @@ def test_a_local_store_cannot_reach_a_proxy_uri(url: str, tmp_path: Path) -> Non
         local.artifact_repo_for_uri(direct).write_bytes("direct.txt", b"d")
     with RunstoneClient(url) as remote:
         assert [f.path for f in remote.list_artifacts(run_id)] == ["direct.txt"]
+
+
+def test_a_download_that_does_not_match_the_recorded_checksum_is_refused(
+    client: RunstoneClient, run_id: str, destination: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "weights.bin"
+    source.write_bytes(os.urandom(3 * 1024 * 1024))
+    client.log_artifact(run_id, source)
+    stored = _run_folder(client, run_id, destination) / "weights.bin"
+    with open(stored, "r+b") as damaged:  # bit rot on the server's disk, same inode
+        damaged.seek(1024 * 1024)
+        damaged.write(b"\xff\xfe")
+    target = tmp_path / "downloads"
+    target.mkdir()
+    with pytest.raises(DataLoss, match="checksum"):
+        client.download_artifacts(run_id, "weights.bin", str(target))
+    assert list(target.rglob("*")) == []  # nothing half-verified is left behind

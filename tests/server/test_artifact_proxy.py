@@ -137,3 +137,22 @@ def test_ui_upload_route_writes_into_the_run(http: httpx.Client, run_id: str) ->
     assert response.status_code == 200, response.text
     got = http.get("/get-artifact", params={"run_id": run_id, "path": "notes/readme.md"})
     assert got.content == b"# hi"
+
+
+def test_uploads_answer_and_downloads_carry_the_stored_checksum(
+    http: httpx.Client, run_id: str
+) -> None:
+    import base64
+    import hashlib
+
+    root = _run_root(http, run_id)
+    body = os.urandom(200_000)
+    digest = hashlib.sha256(body).hexdigest()
+    put = http.put(f"{PROXY}/{root}/model.bin", content=body)
+    assert put.headers["x-runstone-sha256"] == digest
+    whole = http.get(f"{PROXY}/{root}/model.bin")
+    assert whole.headers["x-runstone-sha256"] == digest
+    encoded = base64.b64encode(bytes.fromhex(digest)).decode()
+    assert whole.headers["repr-digest"] == f"sha-256=:{encoded}:"
+    part = http.get(f"{PROXY}/{root}/model.bin", headers={"Range": "bytes=0-9"})
+    assert "x-runstone-sha256" not in part.headers

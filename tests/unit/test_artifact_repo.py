@@ -498,3 +498,16 @@ def test_uris_that_are_not_storage_are_refused(uri: str, message: str) -> None:
 def test_a_missing_cloud_package_is_named() -> None:
     with pytest.raises(InvalidParameterValue, match="gcsfs"):
         ArtifactRepo.from_uri("gs://bucket/prefix")
+
+
+def test_writes_return_and_local_files_record_their_sha256(
+    repo: ArtifactRepo, local_repo: ArtifactRepo
+) -> None:
+    import hashlib
+
+    data = os.urandom(100_000)
+    expected = hashlib.sha256(data).hexdigest()
+    assert repo.write_stream("d/blob.bin", iter([data[:10], data[10:]])) == expected
+    assert local_repo.write_stream("blob.bin", iter([data])) == expected
+    assert local_repo.recorded_sha256("blob.bin") == expected
+    assert local_repo.recorded_sha256("missing.bin") is None

@@ -22,6 +22,7 @@ endpoint URL and the path under the proxy's storage root, as MLflow's client doe
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import mimetypes
 import os
@@ -36,9 +37,16 @@ import httpx
 
 from runstone.artifacts.paths import safe_relative_path
 from runstone.config import RestSettings
-from runstone.errors import InternalError, InvalidParameterValue, NotFound, TemporarilyUnavailable
+from runstone.errors import (
+    DataLoss,
+    InternalError,
+    InvalidParameterValue,
+    NotFound,
+    TemporarilyUnavailable,
+)
 from runstone.wire.http import (
     RETRY_STATUSES,
+    SHA256_HEADER,
     describe,
     json_object,
     response_error,
@@ -259,19 +267,26 @@ class ProxyFileSystem:
         clean = _clean(rpath)
         headers = {"Content-Type": _mime_type(clean), "Content-Length": str(size)}
         url = self._url(clean)
-        self._check_json(
-            self._request("PUT", url, content=lambda: _file_chunks(lpath), headers=headers),
-            "PUT",
-            url,
-        )
+        sent: list[Any] = []
+
+        def chunks() -> Iterator[bytes]:  # each attempt hashes what it sends
+            digest = hashlib.sha256()
+            sent[:] = [digest]
+            for chunk in _file_chunks(lpath):
+                digest.update(chunk)
+                yield chunk
+
+        response = self._request("PUT", url, content=chunks, headers=headers)
+        self._check_json(response, "PUT", url)
+        _verify_stored(response, sent[0].hexdigest(), url)
 
     def pipe_file(self, path: str, value: bytes) -> None:
         clean = _clean(path)
         url = self._url(clean)
         headers = {"Content-Type": _mime_type(clean)}
-        self._check_json(
-            self._request("PUT", url, content=lambda: value, headers=headers), "PUT", url
-        )
+        response = self._request("PUT", url, content=lambda: value, headers=headers)
+        self._check_json(response, "PUT", url)
+        _verify_stored(response, hashlib.sha256(value).hexdigest(), url)
 
     def rm_file(self, path: str) -> None:
         self._delete(path)
@@ -376,6 +391,12 @@ class _ResponseReader(io.RawIOBase):
         self._url = url
         self._chunks = response.iter_bytes(CHUNK_SIZE)
         self._pending = memoryview(b"")
+        # A whole file that the server knows the checksum of is checked as it is read: the
+        # last read raises DataLoss instead of returning the end of a corrupted file.
+        expected = response.headers.get(SHA256_HEADER)
+        whole = response.status_code == 200
+        self._expected = expected.lower() if expected and whole else None
+        self._digest = hashlib.sha256() if self._expected else None
 
     def readable(self) -> bool:
         return True
@@ -389,16 +410,37 @@ class _ResponseReader(io.RawIOBase):
                     f"The download from {self._url} broke off ({describe(exc)})."
                 ) from exc
             if not self._pending:
+                self._check_digest()
                 return 0
+            if self._digest is not None:
+                self._digest.update(self._pending)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
         return size
 
+    def _check_digest(self) -> None:
+        if self._digest is not None and self._digest.hexdigest() != self._expected:
+            self._digest = None
+            raise DataLoss(
+                f"The download from {self._url} does not match the checksum the server "
+                "recorded when the file was stored; nothing was kept."
+            )
+
     def close(self) -> None:
         if not self.closed:
             self._response.close()
         super().close()
+
+
+def _verify_stored(response: httpx.Response, sent: str, url: str) -> None:
+    """The server stored exactly what was sent (when it says what it stored)."""
+    stored = response.headers.get(SHA256_HEADER)
+    if stored and stored.lower() != sent:
+        raise DataLoss(
+            f"PUT {url}: the server stored different bytes than were sent (SHA-256 "
+            f"{stored} instead of {sent}); upload the file again."
+        )
 
 
 def _clean(path: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import posixpath
 import secrets
@@ -38,6 +39,7 @@ from runstone.entities import FileInfo
 from runstone.errors import InvalidParameterValue, NotFound, NotImplementedFeature
 from runstone.wire.http import make_http_client
 
+SHA256_XATTR = "user.runstone.sha256"  # a local file's checksum, recorded as it was written
 TEMP_PREFIX = ".rs-tmp-"  # in-progress writes; never listed, downloaded or accepted as a name
 CHUNK_SIZE = 1024 * 1024
 TRANSFER_THREADS = 8
@@ -146,19 +148,30 @@ class ArtifactRepo:
         else:
             self._fs.pipe_file(self._locate(rel), bytes(data))
 
-    def write_stream(self, path: str, source: Source) -> None:
-        """Create or replace ``path`` from a binary file object or an iterable of byte chunks.
+    def write_stream(self, path: str, source: Source) -> str:
+        """Create or replace ``path`` from a binary file object or an iterable of byte chunks;
+        the SHA-256 (hex) of what was written.
 
         Nothing appears under ``path`` unless the whole source was read without error.
         """
         rel = self._file_rel(path)
         if self._local:
-            self._write_local(rel, source)
-            return
+            return self._write_local(rel, source)
         with tempfile.TemporaryDirectory(prefix="runstone-upload-") as staging:
             staged = os.path.join(staging, "data")
-            _atomic_write(staged, source)
+            digest = _atomic_write(staged, source)
             self._put(staged, self._locate(rel))
+        return digest
+
+    def recorded_sha256(self, path: str) -> str | None:
+        """The SHA-256 (hex) recorded when ``path`` was written here, if this storage keeps it
+        (local files, in an extended attribute); None otherwise."""
+        if not self._local:
+            return None
+        try:
+            return os.getxattr(self._locate(self._file_rel(path)), SHA256_XATTR).decode()
+        except (OSError, AttributeError, UnicodeDecodeError):
+            return None
 
     def delete_artifacts(self, path: str | None = None) -> None:
         """Delete a file or a folder (recursively); the root when ``path`` is empty.
@@ -303,9 +316,9 @@ class ArtifactRepo:
             return join_inside(self._root, rel)
         return f"{self._root.rstrip('/')}/{rel}" if rel else self._root
 
-    def _write_local(self, rel: str, source: Source) -> None:
+    def _write_local(self, rel: str, source: Source) -> str:
         with _nothing_in_the_way(rel):
-            _atomic_write(self._locate(rel), source)
+            return _atomic_write(self._locate(rel), source)
 
     def _upload(self, local_file: str, rel: str) -> None:
         if self._local:
@@ -465,19 +478,27 @@ def _nothing_in_the_way(rel: str) -> Iterator[None]:
         ) from exc
 
 
-def _atomic_write(path: str, source: Source) -> None:
-    """Write ``path`` through a temporary sibling and ``os.replace``: all of it or nothing."""
+def _atomic_write(path: str, source: Source) -> str:
+    """Write ``path`` through a temporary sibling and ``os.replace``: all of it or nothing.
+
+    Returns the SHA-256 (hex) of the bytes written, and records it on the file (an extended
+    attribute, where the file system has them) before the file becomes visible.
+    """
     directory = os.path.dirname(path)
     created = _make_dirs(directory)
     temp = os.path.join(directory, TEMP_PREFIX + secrets.token_hex(8))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, like any new file
+        digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as out:
-            _copy(source, out)
+            _copy(source, out, digest)
             out.flush()
             os.fsync(out.fileno())
+        with contextlib.suppress(OSError, AttributeError):  # no xattrs here: nothing recorded
+            os.setxattr(temp, SHA256_XATTR, digest.hexdigest().encode())
         os.replace(temp, path)
+        return digest.hexdigest()
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(temp)
@@ -498,12 +519,14 @@ def _make_dirs(directory: str) -> list[str]:
     return missing
 
 
-def _copy(source: Source, out: IO[bytes]) -> None:
+def _copy(source: Source, out: IO[bytes], digest: Any) -> None:
     if isinstance(source, Readable):
         while chunk := source.read(CHUNK_SIZE):
+            digest.update(chunk)
             out.write(chunk)
     else:
         for chunk in source:
+            digest.update(chunk)
             out.write(chunk)
 
 

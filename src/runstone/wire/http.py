@@ -41,6 +41,9 @@ _CODE_BY_STATUS = {
     504: "DEADLINE_EXCEEDED",
 }
 
+# The SHA-256 (hex) of a whole stored artifact: in an upload's answer and with a download.
+SHA256_HEADER = "X-Runstone-Sha256"
+
 
 def make_http_client(
     settings: RestSettings, transport: httpx.BaseTransport | None = None

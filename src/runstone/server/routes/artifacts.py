@@ -14,6 +14,7 @@ when the upload is completed, and never when it is aborted or abandoned.
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 import posixpath
 import re
@@ -35,6 +36,7 @@ from runstone.server.context import Located, ServerContext
 from runstone.wire import encode
 from runstone.wire import messages as m
 from runstone.wire.decode import decode_request
+from runstone.wire.http import SHA256_HEADER
 
 api = Api()
 
@@ -118,10 +120,10 @@ def _mount_proxy_streams(app: FastAPI, ctx: ServerContext) -> None:
         try:
             if not artifact_path.strip("/"):
                 raise InvalidParameterValue("An upload needs a file path.")
-            await _upload(request, ctx.proxy, artifact_path)
+            digest = await _upload(request, ctx.proxy, artifact_path)
         except Exception as exc:
             return error_response(exc)
-        return json_response({})
+        return _stored(digest)
 
     async def delete_proxied(request: Request, artifact_path: str) -> Response:
         try:
@@ -292,10 +294,10 @@ def _mount_run_file_routes(app: FastAPI, ctx: ServerContext) -> None:
                 )
             run = await run_in_threadpool(ctx.store.get_run, msg.the_run_id)
             where = ctx.locate(run.info.artifact_uri)
-            await _upload(request, where.repo, where.path(msg.path), limit=MAX_UI_UPLOAD)
+            digest = await _upload(request, where.repo, where.path(msg.path), limit=MAX_UI_UPLOAD)
         except Exception as exc:
             return error_response(exc)
-        return json_response({})
+        return _stored(digest)
 
     app.add_api_route("/get-artifact", download_run_file, methods=["GET"])
     app.add_api_route(
@@ -328,6 +330,12 @@ async def _download(request: Request, repo: ArtifactRepo, path: str) -> Response
     if request.headers.get("range") and (start, end) != (0, size):
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    else:  # the whole file: its checksum, when one was recorded as it was written
+        recorded = await run_in_threadpool(repo.recorded_sha256, path)
+        if recorded:
+            headers[SHA256_HEADER] = recorded
+            encoded = base64.b64encode(bytes.fromhex(recorded)).decode()
+            headers["Repr-Digest"] = f"sha-256=:{encoded}:"
     return StreamingResponse(
         iterate_in_threadpool(_chunks(stream, end - start)),
         status_code=status,
@@ -397,12 +405,20 @@ def _attachment(name: str) -> str:
     return header
 
 
-async def _upload(
-    request: Request, repo: ArtifactRepo, path: str, limit: int | None = None
-) -> None:
-    """Stream the request body into ``path``: it appears complete, or not at all."""
+async def _upload(request: Request, repo: ArtifactRepo, path: str, limit: int | None = None) -> str:
+    """Stream the request body into ``path``: it appears complete, or not at all. Returns the
+    SHA-256 (hex) of what was stored."""
     body = request.stream()
-    await run_in_threadpool(repo.write_stream, path, _pull(body, limit))
+    digest: str = await run_in_threadpool(repo.write_stream, path, _pull(body, limit))
+    return digest
+
+
+def _stored(digest: str) -> Response:
+    """The answer to an upload: MLflow's ``{}``, and the checksum of what was stored, which a
+    client can compare with what it sent."""
+    response = json_response({})
+    response.headers[SHA256_HEADER] = digest
+    return response
 
 
 def _pull(body: AsyncIterator[bytes], limit: int | None) -> Iterator[bytes]:
