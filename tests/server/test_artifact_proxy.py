@@ -139,7 +139,7 @@ def test_ui_upload_route_writes_into_the_run(http: httpx.Client, run_id: str) ->
     assert got.content == b"# hi"
 
 
-def test_uploads_answer_and_downloads_carry_the_stored_checksum(
+def test_an_upload_with_a_checksum_is_verified_and_the_checksum_kept(
     http: httpx.Client, run_id: str
 ) -> None:
     import base64
@@ -148,7 +148,7 @@ def test_uploads_answer_and_downloads_carry_the_stored_checksum(
     root = _run_root(http, run_id)
     body = os.urandom(200_000)
     digest = hashlib.sha256(body).hexdigest()
-    put = http.put(f"{PROXY}/{root}/model.bin", content=body)
+    put = http.put(f"{PROXY}/{root}/model.bin", content=body, headers={"X-Runstone-Sha256": digest})
     assert put.headers["x-runstone-sha256"] == digest
     whole = http.get(f"{PROXY}/{root}/model.bin")
     assert whole.headers["x-runstone-sha256"] == digest
@@ -156,3 +156,22 @@ def test_uploads_answer_and_downloads_carry_the_stored_checksum(
     assert whole.headers["repr-digest"] == f"sha-256=:{encoded}:"
     part = http.get(f"{PROXY}/{root}/model.bin", headers={"Range": "bytes=0-9"})
     assert "x-runstone-sha256" not in part.headers
+
+    wrong = http.put(
+        f"{PROXY}/{root}/other.bin", content=body, headers={"X-Runstone-Sha256": "0" * 64}
+    )
+    assert wrong.status_code == 500
+    assert wrong.json()["error_code"] == "DATA_LOSS"
+    assert http.get(f"{PROXY}/{root}/other.bin").status_code == 404  # nothing was stored
+    malformed = http.put(
+        f"{PROXY}/{root}/other.bin", content=body, headers={"X-Runstone-Sha256": "abc"}
+    )
+    assert malformed.status_code == 400
+
+
+def test_an_upload_without_a_checksum_is_stored_unhashed(http: httpx.Client, run_id: str) -> None:
+    root = _run_root(http, run_id)
+    put = http.put(f"{PROXY}/{root}/plain.bin", content=b"abc")
+    assert put.status_code == 200
+    assert "x-runstone-sha256" not in put.headers
+    assert "x-runstone-sha256" not in http.get(f"{PROXY}/{root}/plain.bin").headers

@@ -500,14 +500,22 @@ def test_a_missing_cloud_package_is_named() -> None:
         ArtifactRepo.from_uri("gs://bucket/prefix")
 
 
-def test_writes_return_and_local_files_record_their_sha256(
+def test_writes_with_a_checksum_verify_it_and_local_files_record_it(
     repo: ArtifactRepo, local_repo: ArtifactRepo
 ) -> None:
     import hashlib
 
+    from runstone.errors import DataLoss
+
     data = os.urandom(100_000)
     expected = hashlib.sha256(data).hexdigest()
-    assert repo.write_stream("d/blob.bin", iter([data[:10], data[10:]])) == expected
-    assert local_repo.write_stream("blob.bin", iter([data])) == expected
+    assert repo.write_stream("d/blob.bin", iter([data[:10], data[10:]]), expected) == expected
+    assert repo.write_stream("d/plain.bin", iter([data])) is None
+    with pytest.raises(DataLoss):
+        repo.write_stream("d/bad.bin", iter([data]), "0" * 64)
+    assert [f.path for f in repo.list_artifacts("d")] == ["d/blob.bin", "d/plain.bin"]
+    assert local_repo.write_stream("blob.bin", iter([data]), expected) == expected
     assert local_repo.recorded_sha256("blob.bin") == expected
+    local_repo.write_stream("plain.bin", iter([data]))
+    assert local_repo.recorded_sha256("plain.bin") is None
     assert local_repo.recorded_sha256("missing.bin") is None

@@ -267,26 +267,20 @@ class ProxyFileSystem:
         clean = _clean(rpath)
         headers = {"Content-Type": _mime_type(clean), "Content-Length": str(size)}
         url = self._url(clean)
-        sent: list[Any] = []
-
-        def chunks() -> Iterator[bytes]:  # each attempt hashes what it sends
-            digest = hashlib.sha256()
-            sent[:] = [digest]
-            for chunk in _file_chunks(lpath):
-                digest.update(chunk)
-                yield chunk
-
-        response = self._request("PUT", url, content=chunks, headers=headers)
+        digest = _file_sha256(lpath)  # sent first, so the server can check what it receives
+        headers[SHA256_HEADER] = digest
+        response = self._request("PUT", url, content=lambda: _file_chunks(lpath), headers=headers)
         self._check_json(response, "PUT", url)
-        _verify_stored(response, sent[0].hexdigest(), url)
+        _verify_stored(response, digest, url)
 
     def pipe_file(self, path: str, value: bytes) -> None:
         clean = _clean(path)
         url = self._url(clean)
-        headers = {"Content-Type": _mime_type(clean)}
+        digest = hashlib.sha256(value).hexdigest()
+        headers = {"Content-Type": _mime_type(clean), SHA256_HEADER: digest}
         response = self._request("PUT", url, content=lambda: value, headers=headers)
         self._check_json(response, "PUT", url)
-        _verify_stored(response, hashlib.sha256(value).hexdigest(), url)
+        _verify_stored(response, digest, url)
 
     def rm_file(self, path: str) -> None:
         self._delete(path)
@@ -446,6 +440,13 @@ def _verify_stored(response: httpx.Response, sent: str, url: str) -> None:
 def _clean(path: str) -> str:
     """A repository path as the proxy names it: no leading or trailing slashes."""
     return path.strip("/")
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    for chunk in _file_chunks(path):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _file_chunks(path: str) -> Iterator[bytes]:

@@ -36,7 +36,7 @@ from runstone.artifacts.paths import join_inside, safe_relative_path
 from runstone.artifacts.proxy import PROXY_SCHEMES, ProxyFileSystem, resolve_proxy_uri
 from runstone.config import RestSettings, S3Settings
 from runstone.entities import FileInfo
-from runstone.errors import InvalidParameterValue, NotFound, NotImplementedFeature
+from runstone.errors import DataLoss, InvalidParameterValue, NotFound, NotImplementedFeature
 from runstone.wire.http import make_http_client
 
 SHA256_XATTR = "user.runstone.sha256"  # a local file's checksum, recorded as it was written
@@ -148,18 +148,22 @@ class ArtifactRepo:
         else:
             self._fs.pipe_file(self._locate(rel), bytes(data))
 
-    def write_stream(self, path: str, source: Source) -> str:
-        """Create or replace ``path`` from a binary file object or an iterable of byte chunks;
-        the SHA-256 (hex) of what was written.
+    def write_stream(self, path: str, source: Source, sha256: str | None = None) -> str | None:
+        """Create or replace ``path`` from a binary file object or an iterable of byte chunks.
 
-        Nothing appears under ``path`` unless the whole source was read without error.
+        Nothing appears under ``path`` unless the whole source was read without error. With
+        ``sha256`` (hex; what the sender says it sent) the bytes are hashed as they are
+        written, a mismatch raises DataLoss with nothing stored, and a local file records the
+        checksum (:meth:`recorded_sha256`); the checksum is returned. Without it, nothing is
+        hashed (hashing costs about as much as writing) and None is returned.
         """
         rel = self._file_rel(path)
         if self._local:
-            return self._write_local(rel, source)
+            with _nothing_in_the_way(rel):
+                return _atomic_write(self._locate(rel), source, sha256)
         with tempfile.TemporaryDirectory(prefix="runstone-upload-") as staging:
             staged = os.path.join(staging, "data")
-            digest = _atomic_write(staged, source)
+            digest = _atomic_write(staged, source, sha256)
             self._put(staged, self._locate(rel))
         return digest
 
@@ -316,9 +320,9 @@ class ArtifactRepo:
             return join_inside(self._root, rel)
         return f"{self._root.rstrip('/')}/{rel}" if rel else self._root
 
-    def _write_local(self, rel: str, source: Source) -> str:
+    def _write_local(self, rel: str, source: Source) -> None:
         with _nothing_in_the_way(rel):
-            return _atomic_write(self._locate(rel), source)
+            _atomic_write(self._locate(rel), source)
 
     def _upload(self, local_file: str, rel: str) -> None:
         if self._local:
@@ -478,11 +482,12 @@ def _nothing_in_the_way(rel: str) -> Iterator[None]:
         ) from exc
 
 
-def _atomic_write(path: str, source: Source) -> str:
+def _atomic_write(path: str, source: Source, sha256: str | None = None) -> str | None:
     """Write ``path`` through a temporary sibling and ``os.replace``: all of it or nothing.
 
-    Returns the SHA-256 (hex) of the bytes written, and records it on the file (an extended
-    attribute, where the file system has them) before the file becomes visible.
+    With ``sha256`` (the hex checksum the bytes should have) they are hashed on the way: a
+    mismatch raises DataLoss and nothing appears; a match is recorded on the file (an extended
+    attribute, where the file system has them) before it becomes visible, and returned.
     """
     directory = os.path.dirname(path)
     created = _make_dirs(directory)
@@ -490,15 +495,21 @@ def _atomic_write(path: str, source: Source) -> str:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, like any new file
-        digest = hashlib.sha256()
+        digest = hashlib.sha256() if sha256 else None
         with os.fdopen(fd, "wb") as out:
             _copy(source, out, digest)
             out.flush()
             os.fsync(out.fileno())
-        with contextlib.suppress(OSError, AttributeError):  # no xattrs here: nothing recorded
-            os.setxattr(temp, SHA256_XATTR, digest.hexdigest().encode())
+        if digest is not None:
+            if digest.hexdigest() != sha256:
+                raise DataLoss(
+                    f"The bytes received have SHA-256 {digest.hexdigest()}, not {sha256} as "
+                    "the sender said; nothing was stored."
+                )
+            with contextlib.suppress(OSError, AttributeError):  # no xattrs: not recorded
+                os.setxattr(temp, SHA256_XATTR, digest.hexdigest().encode())
         os.replace(temp, path)
-        return digest.hexdigest()
+        return digest.hexdigest() if digest is not None else None
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(temp)
@@ -519,15 +530,15 @@ def _make_dirs(directory: str) -> list[str]:
     return missing
 
 
-def _copy(source: Source, out: IO[bytes], digest: Any) -> None:
-    if isinstance(source, Readable):
-        while chunk := source.read(CHUNK_SIZE):
-            digest.update(chunk)
+def _copy(source: Source, out: IO[bytes], digest: Any | None) -> None:
+    chunks = iter(lambda: source.read(CHUNK_SIZE), b"") if isinstance(source, Readable) else source
+    if digest is None:
+        for chunk in chunks:
             out.write(chunk)
-    else:
-        for chunk in source:
-            digest.update(chunk)
-            out.write(chunk)
+        return
+    for chunk in chunks:
+        digest.update(chunk)
+        out.write(chunk)
 
 
 # -- choosing the storage by URI scheme ---------------------------------------------------------

@@ -54,6 +54,7 @@ _ACTIVE_TYPES = {
     "application/xml",
 }
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 @api.route("GET", "/artifacts/list", m.ListArtifacts)
@@ -405,19 +406,30 @@ def _attachment(name: str) -> str:
     return header
 
 
-async def _upload(request: Request, repo: ArtifactRepo, path: str, limit: int | None = None) -> str:
-    """Stream the request body into ``path``: it appears complete, or not at all. Returns the
-    SHA-256 (hex) of what was stored."""
+async def _upload(
+    request: Request, repo: ArtifactRepo, path: str, limit: int | None = None
+) -> str | None:
+    """Stream the request body into ``path``: it appears complete, or not at all.
+
+    A client that sends ``X-Runstone-Sha256`` (the checksum of its file) has the body hashed
+    as it is written: a mismatch stores nothing (DATA_LOSS), a match is recorded with the
+    file and returned. Without it nothing is hashed (it would halve the upload speed).
+    """
+    expected = request.headers.get(SHA256_HEADER)
+    if expected is not None and not _SHA256_HEX.match(expected):
+        raise InvalidParameterValue(f"{SHA256_HEADER} must be 64 hexadecimal digits.")
     body = request.stream()
-    digest: str = await run_in_threadpool(repo.write_stream, path, _pull(body, limit))
+    digest: str | None = await run_in_threadpool(
+        repo.write_stream, path, _pull(body, limit), expected.lower() if expected else None
+    )
     return digest
 
 
-def _stored(digest: str) -> Response:
-    """The answer to an upload: MLflow's ``{}``, and the checksum of what was stored, which a
-    client can compare with what it sent."""
+def _stored(digest: str | None) -> Response:
+    """The answer to an upload: MLflow's ``{}``, and the checksum that was verified."""
     response = json_response({})
-    response.headers[SHA256_HEADER] = digest
+    if digest:
+        response.headers[SHA256_HEADER] = digest
     return response
 
 
