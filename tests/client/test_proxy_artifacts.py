@@ -247,3 +247,44 @@ def test_a_download_that_does_not_match_the_recorded_checksum_is_refused(
     with pytest.raises(DataLoss, match="checksum"):
         client.download_artifacts(run_id, "weights.bin", str(target))
     assert list(target.rglob("*")) == []  # nothing half-verified is left behind
+
+
+def test_transfers_report_every_byte_to_a_progress_function(
+    client: RunstoneClient, run_id: str, tmp_path: Path
+) -> None:
+    import threading
+
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 5))
+    (tree / "sub" / "b.bin").write_bytes(os.urandom(1000))
+    total = 3 * 1024 * 1024 + 5 + 1000
+    moved = [0]
+    lock = threading.Lock()
+
+    def report(size: int) -> None:
+        with lock:
+            moved[0] += size
+
+    repo = client.artifact_repo(run_id)
+    repo.log_artifacts(tree, "tree", progress=report)
+    assert moved[0] == total
+    assert repo.size_of("tree") == total
+    moved[0] = 0
+    repo.download_artifacts("tree", str(tmp_path / "back"), progress=report)
+    assert moved[0] == total
+
+
+def test_a_progress_bar_only_on_a_terminal_and_for_large_transfers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runstone.client import progress
+
+    with progress.transfer_progress("Uploading x", 10**9) as report:
+        assert report is None  # stderr is not a terminal under pytest
+    monkeypatch.setattr(progress, "interactive", lambda: True)
+    with progress.transfer_progress("Uploading x", 10) as report:
+        assert report is None  # too small to bother
+    with progress.transfer_progress("Uploading x", 10**9) as report:
+        assert report is not None
+        report(1024)

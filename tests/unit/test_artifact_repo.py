@@ -151,9 +151,11 @@ def test_log_artifacts_uploads_files_concurrently(
     barrier = threading.Barrier(4, timeout=10)
     upload = ArtifactRepo._upload
 
-    def overlapping_upload(self: ArtifactRepo, local_file: str, rel: str) -> None:
+    def overlapping_upload(
+        self: ArtifactRepo, local_file: str, rel: str, progress: object = None
+    ) -> None:
         barrier.wait()
-        upload(self, local_file, rel)
+        upload(self, local_file, rel, progress)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ArtifactRepo, "_upload", overlapping_upload)
     repo.log_artifacts(source_dir)
@@ -519,3 +521,12 @@ def test_writes_with_a_checksum_verify_it_and_local_files_record_it(
     local_repo.write_stream("plain.bin", iter([data]))
     assert local_repo.recorded_sha256("plain.bin") is None
     assert local_repo.recorded_sha256("missing.bin") is None
+
+
+def test_local_transfers_report_their_bytes(local_repo: ArtifactRepo, source_dir: Path) -> None:
+    moved: list[int] = []
+    local_repo.log_artifacts(source_dir, "up", progress=moved.append)
+    assert sum(moved) == local_repo.size_of("up") > 0
+    moved.clear()
+    local_repo.download_artifacts("up", str(source_dir.parent / "down"), progress=moved.append)
+    assert sum(moved) == local_repo.size_of("up")

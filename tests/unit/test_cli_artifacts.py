@@ -3,7 +3,6 @@ live server, whose runs keep their artifacts behind its proxy (``mlflow-artifact
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -11,10 +10,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from rich.console import Console
 
 from runstone import RunstoneClient
-from runstone.cli.artifacts import human_size, transfer_status
+from runstone.cli.artifacts import human_size
 from runstone.testing import serve
 from tests.cli_helpers import Outcome, assert_one_line_error, invoke
 
@@ -265,30 +263,6 @@ def test_download_missing_artifact_is_one_line(setup: Setup) -> None:
 
 def test_download_unknown_run_is_one_line(setup: Setup) -> None:
     assert_one_line_error(artifacts(setup, "download", "--run-id", MISSING_RUN), MISSING_RUN)
-
-
-# -- the progress spinner --------------------------------------------------------------------
-
-
-def test_spinner_only_on_a_terminal() -> None:
-    piped = io.StringIO()
-    with transfer_status("Uploading 1 file", Console(file=piped, force_terminal=False)):
-        pass
-    assert piped.getvalue() == ""
-    tty = io.StringIO()
-    with transfer_status("Uploading 1 file", Console(file=tty, force_terminal=True, width=80)):
-        pass
-    assert "Uploading 1 file" in tty.getvalue()
-
-
-def test_spinner_goes_away_on_error() -> None:
-    tty = io.StringIO()
-    out = Console(file=tty, force_terminal=True, width=80)
-    with pytest.raises(RuntimeError), transfer_status("Downloading", out):
-        raise RuntimeError("boom")
-    with transfer_status("Again", out):  # rich refuses a second live display if one is left
-        pass
-    assert "Again" in tty.getvalue()
 
 
 @pytest.mark.parametrize(

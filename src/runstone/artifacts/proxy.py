@@ -261,15 +261,18 @@ class ProxyFileSystem:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def put_file(self, lpath: str, rpath: str) -> None:
-        """Upload local file ``lpath`` to ``rpath``, streamed from disk in chunks."""
+    def put_file(self, lpath: str, rpath: str, callback: Any = None, **kwargs: Any) -> None:
+        """Upload local file ``lpath`` to ``rpath``, streamed from disk in chunks; an fsspec
+        ``callback`` hears of each chunk sent."""
         size = os.path.getsize(lpath)
         clean = _clean(rpath)
         headers = {"Content-Type": _mime_type(clean), "Content-Length": str(size)}
         url = self._url(clean)
         digest = _file_sha256(lpath)  # sent first, so the server can check what it receives
         headers[SHA256_HEADER] = digest
-        response = self._request("PUT", url, content=lambda: _file_chunks(lpath), headers=headers)
+        response = self._request(
+            "PUT", url, content=lambda: _file_chunks(lpath, callback), headers=headers
+        )
         self._check_json(response, "PUT", url)
         _verify_stored(response, digest, url)
 
@@ -449,9 +452,11 @@ def _file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _file_chunks(path: str) -> Iterator[bytes]:
+def _file_chunks(path: str, callback: Any = None) -> Iterator[bytes]:
     with open(path, "rb") as source:
         while chunk := source.read(CHUNK_SIZE):
+            if callback is not None:
+                callback.relative_update(len(chunk))
             yield chunk
 
 

@@ -59,6 +59,7 @@ class Readable(Protocol):
 
 
 Source: TypeAlias = Readable | Iterable[bytes]
+Progress: TypeAlias = Callable[[int], None]  # called with each piece's size in bytes
 LocalPath: TypeAlias = str | os.PathLike[str]
 
 
@@ -71,7 +72,7 @@ class FileSystem(Protocol):
     def ls(self, path: str, detail: bool) -> list[dict[str, Any]]: ...
     def find(self, path: str, withdirs: bool, detail: bool) -> dict[str, dict[str, Any]]: ...
     def open(self, path: str, mode: str) -> IO[bytes]: ...
-    def put_file(self, lpath: str, rpath: str) -> None: ...
+    def put_file(self, lpath: str, rpath: str, **kwargs: Any) -> None: ...
     def pipe_file(self, path: str, value: bytes) -> None: ...
     def rm_file(self, path: str) -> None: ...
     def rmdir(self, path: str) -> None: ...
@@ -117,15 +118,29 @@ class ArtifactRepo:
 
     # -- public verbs --------------------------------------------------------------------------
 
-    def log_artifact(self, local_file: LocalPath, artifact_path: str | None = None) -> None:
-        """Upload one local file as ``<artifact_path>/<its file name>``."""
+    def log_artifact(
+        self,
+        local_file: LocalPath,
+        artifact_path: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        """Upload one local file as ``<artifact_path>/<its file name>``.
+
+        ``progress``, when given, is called with the number of bytes of each piece moved (from
+        several threads at once for a folder).
+        """
         local = os.fspath(local_file)
         if not os.path.isfile(local):
             raise NotFound(f"Local file {local!r} does not exist.")
         rel = self._file_rel(_join(self._rel(artifact_path), os.path.basename(local)))
-        self._upload(local, rel)
+        self._upload(local, rel, progress)
 
-    def log_artifacts(self, local_dir: LocalPath, artifact_path: str | None = None) -> None:
+    def log_artifacts(
+        self,
+        local_dir: LocalPath,
+        artifact_path: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         """Upload a local folder's contents, recursively, under ``artifact_path``."""
         local = os.fspath(local_dir)
         if not os.path.isdir(local):
@@ -138,7 +153,7 @@ class ArtifactRepo:
             for rel in folder_rels:
                 with _nothing_in_the_way(rel):
                     os.makedirs(self._locate(rel), exist_ok=True)
-        _in_parallel(lambda job: self._upload(*job), jobs)
+        _in_parallel(lambda job: self._upload(*job, progress), jobs)
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Create or replace the file ``path`` with ``data``."""
@@ -203,7 +218,27 @@ class ArtifactRepo:
         """The file ``path`` opened for binary reading (to stream it); the caller closes it."""
         return self._open_read(self._file_rel(path), path)
 
-    def download_artifacts(self, artifact_path: str, dst_path: str | None = None) -> str:
+    def size_of(self, artifact_path: str | None = None) -> int:
+        """Bytes in a file, or in a folder's files (recursively); 0 for what does not exist."""
+        rel = self._rel(artifact_path)
+        if rel and not self._fs.isdir(self._locate(rel)):
+            try:
+                return int(self._fs.info(self._locate(rel)).get("size") or 0)
+            except FileNotFoundError:
+                return 0
+        total = 0
+        pending = [rel]
+        while pending:
+            for info in self._children(pending.pop()):
+                if info.is_dir:
+                    pending.append(info.path)
+                else:
+                    total += info.file_size or 0
+        return total
+
+    def download_artifacts(
+        self, artifact_path: str, dst_path: str | None = None, progress: Progress | None = None
+    ) -> str:
         """Copy a file or a folder (recursively) to ``dst_path/<artifact_path>``; its local path.
 
         Without ``dst_path`` a new temporary folder is used. An empty path downloads everything.
@@ -215,9 +250,9 @@ class ArtifactRepo:
         dst = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="runstone-")
         local = os.path.join(dst, *rel.split("/")) if rel else dst
         if is_dir:
-            self._download_dir(rel, local)
+            self._download_dir(rel, local, progress)
         else:
-            self._download_file(rel, local)
+            self._download_file(rel, local, progress=progress)
         return local
 
     # -- multipart uploads (S3 only) ------------------------------------------------------------
@@ -324,22 +359,24 @@ class ArtifactRepo:
         with _nothing_in_the_way(rel):
             _atomic_write(self._locate(rel), source)
 
-    def _upload(self, local_file: str, rel: str) -> None:
+    def _upload(self, local_file: str, rel: str, progress: Progress | None = None) -> None:
         if self._local:
             with open(local_file, "rb") as source:
-                self._write_local(rel, source)
+                self._write_local(rel, _reported(source, progress))
         else:
-            self._put(local_file, self._locate(rel))
+            self._put(local_file, self._locate(rel), progress)
 
-    def _put(self, local_file: str, full: str) -> None:
+    def _put(self, local_file: str, full: str, progress: Progress | None = None) -> None:
         """Upload a local file to a remote store: published only once complete (on S3, a
         failed multipart upload is aborted by s3fs)."""
+        callback = _FsspecProgress(progress) if progress else None
+        extra: dict[str, Any] = {"callback": callback} if callback else {}
         if not self._s3:
-            self._fs.put_file(local_file, full)
+            self._fs.put_file(local_file, full, **extra)
             return
         part = max(S3_PART_SIZE, -(-os.path.getsize(local_file) // MAX_PART_NUMBER))
         s3fs = cast(Any, self._fs)  # s3fs.S3FileSystem: chunksize and max_concurrency are its own
-        s3fs.put_file(local_file, full, chunksize=part, max_concurrency=S3_PARALLEL_PARTS)
+        s3fs.put_file(local_file, full, chunksize=part, max_concurrency=S3_PARALLEL_PARTS, **extra)
 
     def _delete_local(self, rel: str) -> None:
         # The last segment is not resolved: deleting a link removes the link, not its target.
@@ -414,21 +451,29 @@ class ArtifactRepo:
         except FileNotFoundError as exc:
             raise NotFound(f"Artifact {shown!r} does not exist.") from exc
 
-    def _download_file(self, rel: str, local: str, *, listed: bool = False) -> None:
+    def _download_file(
+        self, rel: str, local: str, *, listed: bool = False, progress: Progress | None = None
+    ) -> None:
         with self._open_read(rel, rel, listed=listed) as source:
-            _atomic_write(local, source)
+            _atomic_write(local, _reported(source, progress))
 
-    def _download_dir(self, rel: str, local: str, above: frozenset[str] = frozenset()) -> None:
+    def _download_dir(
+        self,
+        rel: str,
+        local: str,
+        progress: Progress | None = None,
+        above: frozenset[str] = frozenset(),
+    ) -> None:
         above = above | {self._locate(rel)}  # a local link back up the tree is a cycle: skipped
         os.makedirs(local, exist_ok=True)
         jobs: list[tuple[str, str]] = []
         for info in self._children(rel):
             target = os.path.join(local, posixpath.basename(info.path))
             if info.is_dir and self._locate(info.path) not in above:
-                self._download_dir(info.path, target, above)
+                self._download_dir(info.path, target, progress, above)
             elif not info.is_dir:
                 jobs.append((info.path, target))
-        _in_parallel(lambda job: self._download_file(*job, listed=True), jobs)
+        _in_parallel(lambda job: self._download_file(*job, listed=True, progress=progress), jobs)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -438,6 +483,30 @@ def _upload_id(upload_id: str) -> str:
     if not upload_id:
         raise InvalidParameterValue("A multipart upload id is required.")
     return upload_id
+
+
+def _reported(source: Readable, progress: Progress | None) -> Source:
+    """``source`` as is, or (with ``progress``) as chunks that report their size."""
+    if progress is None:
+        return source
+
+    def chunks() -> Iterator[bytes]:
+        while chunk := source.read(CHUNK_SIZE):
+            progress(len(chunk))
+            yield chunk
+
+    return chunks()
+
+
+class _FsspecProgress(fsspec.callbacks.Callback):  # type: ignore[misc]
+    """fsspec's transfer callback, forwarding each increment to a ``progress`` function."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self._progress = progress
+
+    def relative_update(self, inc: int = 1) -> None:
+        self._progress(inc)
 
 
 def _join(*parts: str) -> str:

@@ -1,20 +1,15 @@
 """``runstone artifacts``: upload, list and download the artifacts of a run (as ``mlflow
 artifacts`` does).
 
-While a transfer runs, a spinner on stderr says what is moving (only when stderr is a
-terminal, so pipes and logs stay clean). The library's transfers report no progress of their
-own, so it shows the file count and size of an upload and the time elapsed, not a percentage.
+Large transfers show the client's progress bar (bytes, speed, time left) on stderr when it
+is a terminal; pipes and logs get only the result.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from runstone.cli.output import common_options, echo_json, open_client, print_table
 from runstone.entities import FileInfo
@@ -47,8 +42,7 @@ def log(
     """Upload a file, or a folder's contents (recursively), as artifacts of a run."""
     count, size = local_size(local_path)
     where = f" under {artifact_path!r}" if artifact_path else ""
-    status = transfer_status(f"Uploading {plural(count, 'file')} ({human_size(size)})")
-    with open_client(tracking_uri) as client, status:
+    with open_client(tracking_uri) as client:
         if os.path.isdir(local_path):
             client.log_artifacts(run_id, local_path, artifact_path)
         else:  # a missing file is reported by the client, as any other error
@@ -110,9 +104,7 @@ def download(
     as_json: bool,
 ) -> None:
     """Download a file or folder of a run's artifacts and print its local path."""
-    what = repr(artifact_path) if artifact_path else "every artifact"
-    status = transfer_status(f"Downloading {what} of run {run_id}")
-    with open_client(tracking_uri) as client, status:
+    with open_client(tracking_uri) as client:
         local = client.download_artifacts(run_id, artifact_path or "", dst_path)
     if as_json:
         echo_json({"local_path": local})
@@ -157,21 +149,3 @@ def human_size(n: int) -> str:
             return f"{n} B" if unit == "B" else f"{value:,.1f} {unit}"
         value /= 1000
     raise AssertionError("unreachable")
-
-
-def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, emoji=False)
-
-
-@contextmanager
-def transfer_status(message: str, out: Console | None = None) -> Iterator[None]:
-    """A spinner with ``message`` and the time elapsed on stderr while the block runs; nothing
-    when stderr is not a terminal. It is removed when the block ends, however it ends."""
-    out = out or stderr_console()
-    if not out.is_terminal:
-        yield
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=out, transient=True) as progress:
-        progress.add_task(message, total=None)
-        yield

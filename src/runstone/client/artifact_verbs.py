@@ -54,12 +54,24 @@ class ArtifactVerbs:
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        self.artifact_repo(run_id).log_artifact(local_path, artifact_path)
+        """Upload a file (with a progress bar on a terminal when it is large)."""
+        from runstone.client.progress import local_size, transfer_progress
+
+        repo = self.artifact_repo(run_id)
+        size = local_size(local_path) if os.path.exists(local_path) else None
+        with transfer_progress(f"Uploading {os.path.basename(local_path)}", size) as report:
+            repo.log_artifact(local_path, artifact_path, progress=report)
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        self.artifact_repo(run_id).log_artifacts(local_dir, artifact_path)
+        """Upload a folder's files in parallel (with a progress bar on a terminal when large)."""
+        from runstone.client.progress import local_size, transfer_progress
+
+        repo = self.artifact_repo(run_id)
+        size = local_size(local_dir) if os.path.isdir(local_dir) else None
+        with transfer_progress(f"Uploading {os.path.basename(local_dir)}", size) as report:
+            repo.log_artifacts(local_dir, artifact_path, progress=report)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         from runstone.artifacts import content
@@ -97,4 +109,11 @@ class ArtifactVerbs:
         return self.artifact_repo(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
-        return self.artifact_repo(run_id).download_artifacts(path, dst_path)
+        """Download a file or folder (with a progress bar on a terminal when it is large; its
+        size is only looked up then)."""
+        from runstone.client.progress import interactive, transfer_progress
+
+        repo = self.artifact_repo(run_id)
+        size = repo.size_of(path) if interactive() else None
+        with transfer_progress(f"Downloading {path or 'artifacts'}", size) as report:
+            return repo.download_artifacts(path, dst_path, progress=report)
