@@ -11,7 +11,7 @@ import fsspec  # type: ignore[import-untyped]
 import pytest
 
 from runstone.artifacts import TEMP_PREFIX, ArtifactRepo
-from runstone.artifacts import repo as repo_module
+from runstone.artifacts import files as repo_files
 from runstone.entities import FileInfo
 from runstone.errors import InvalidParameterValue, NotFound
 
@@ -73,7 +73,7 @@ def test_write_stream_accepts_file_objects_and_chunk_iterables(
     repo: ArtifactRepo, tmp_path: Path
 ) -> None:
     local = tmp_path / "big.bin"
-    local.write_bytes(b"z" * (3 * repo_module.CHUNK_SIZE + 5))
+    local.write_bytes(b"z" * (3 * repo_files.CHUNK_SIZE + 5))
     with local.open("rb") as stream:
         repo.write_stream("big.bin", stream)
     repo.write_stream("chunks.txt", iter([b"a", b"", b"bc"]))

@@ -10,9 +10,10 @@ from runstone.artifacts.content import (
     write_table,
     write_text,
 )
+from runstone.artifacts.files import TEMP_PREFIX
 from runstone.artifacts.paths import join_inside, safe_relative_path
 from runstone.artifacts.proxy import ProxyFileSystem, is_proxy_uri, resolve_proxy_uri
-from runstone.artifacts.repo import TEMP_PREFIX, ArtifactRepo
+from runstone.artifacts.repo import ArtifactRepo
 
 __all__ = [
     "TEMP_PREFIX",

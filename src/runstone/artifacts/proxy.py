@@ -35,6 +35,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
+from runstone.artifacts.files import CHUNK_SIZE
 from runstone.artifacts.paths import safe_relative_path
 from runstone.config import RestSettings
 from runstone.errors import (
@@ -60,7 +61,6 @@ if TYPE_CHECKING:
 PROXY_SCHEMES = frozenset({"mlflow-artifacts", "http", "https"})
 ENDPOINT = "/mlflow-artifacts/artifacts"
 API_ENDPOINT = "/api/2.0" + ENDPOINT
-CHUNK_SIZE = 1024 * 1024
 _DIRECTORY = "directory"
 _FILE = "file"
 

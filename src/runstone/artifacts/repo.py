@@ -18,49 +18,43 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import posixpath
-import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import IO, Any, Protocol, cast
 from urllib.parse import unquote, urlsplit
 
 import fsspec  # type: ignore[import-untyped]
 import httpx
 
+from runstone.artifacts.files import (
+    SHA256_XATTR,
+    TEMP_PREFIX,
+    LocalPath,
+    Progress,
+    Source,
+    atomic_write,
+    in_parallel,
+    join,
+    local_tree,
+    nothing_in_the_way,
+    reported,
+)
 from runstone.artifacts.paths import join_inside, safe_relative_path
 from runstone.artifacts.proxy import PROXY_SCHEMES, ProxyFileSystem, resolve_proxy_uri
 from runstone.config import RestSettings, S3Settings
 from runstone.entities import FileInfo
-from runstone.errors import DataLoss, InvalidParameterValue, NotFound, NotImplementedFeature
+from runstone.errors import InvalidParameterValue, NotFound, NotImplementedFeature
 from runstone.wire.http import make_http_client
 
-SHA256_XATTR = "user.runstone.sha256"  # a local file's checksum, recorded as it was written
-TEMP_PREFIX = ".rs-tmp-"  # in-progress writes; never listed, downloaded or accepted as a name
-CHUNK_SIZE = 1024 * 1024
-TRANSFER_THREADS = 8
 S3_SCHEMES = frozenset({"s3", "s3a"})
 MAX_PART_NUMBER = 10_000  # S3's limit on the parts of one multipart upload
 # Uploads to S3 of 2 parts or more go in parts of this size (more for files over ~80 GB), a few
 # at a time: what is in memory stays small (s3fs's defaults hold up to 10 x 50 MB at once).
 S3_PART_SIZE = 8 * 1024 * 1024
 S3_PARALLEL_PARTS = 4
-
-_T = TypeVar("_T")
-
-
-@runtime_checkable
-class Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-Source: TypeAlias = Readable | Iterable[bytes]
-Progress: TypeAlias = Callable[[int], None]  # called with each piece's size in bytes
-LocalPath: TypeAlias = str | os.PathLike[str]
 
 
 class FileSystem(Protocol):
@@ -132,7 +126,7 @@ class ArtifactRepo:
         local = os.fspath(local_file)
         if not os.path.isfile(local):
             raise NotFound(f"Local file {local!r} does not exist.")
-        rel = self._file_rel(_join(self._rel(artifact_path), os.path.basename(local)))
+        rel = self._file_rel(join(self._rel(artifact_path), os.path.basename(local)))
         self._upload(local, rel, progress)
 
     def log_artifacts(
@@ -146,14 +140,14 @@ class ArtifactRepo:
         if not os.path.isdir(local):
             raise NotFound(f"Local directory {local!r} does not exist.")
         base = self._rel(artifact_path)
-        folders, files = _local_tree(local)
-        folder_rels = [self._rel(_join(base, folder)) for folder in folders]
-        jobs = [(path, self._file_rel(_join(base, rel))) for path, rel in files]
+        folders, files = local_tree(local)
+        folder_rels = [self._rel(join(base, folder)) for folder in folders]
+        jobs = [(path, self._file_rel(join(base, rel))) for path, rel in files]
         if self._local:  # object stores have no empty folders; local ones are kept
             for rel in folder_rels:
-                with _nothing_in_the_way(rel):
+                with nothing_in_the_way(rel):
                     os.makedirs(self._locate(rel), exist_ok=True)
-        _in_parallel(lambda job: self._upload(*job, progress), jobs)
+        in_parallel(lambda job: self._upload(*job, progress), jobs)
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Create or replace the file ``path`` with ``data``."""
@@ -174,11 +168,11 @@ class ArtifactRepo:
         """
         rel = self._file_rel(path)
         if self._local:
-            with _nothing_in_the_way(rel):
-                return _atomic_write(self._locate(rel), source, sha256)
+            with nothing_in_the_way(rel):
+                return atomic_write(self._locate(rel), source, sha256)
         with tempfile.TemporaryDirectory(prefix="runstone-upload-") as staging:
             staged = os.path.join(staging, "data")
-            digest = _atomic_write(staged, source, sha256)
+            digest = atomic_write(staged, source, sha256)
             self._put(staged, self._locate(rel))
         return digest
 
@@ -280,7 +274,7 @@ class ArtifactRepo:
         _upload_id(upload_id)
         with tempfile.TemporaryDirectory(prefix="runstone-part-") as staging:
             staged = os.path.join(staging, "part")
-            _atomic_write(staged, source)
+            atomic_write(staged, source)
             with open(staged, "rb") as body:
                 answer = self._call_s3(
                     "upload_part",
@@ -356,13 +350,13 @@ class ArtifactRepo:
         return f"{self._root.rstrip('/')}/{rel}" if rel else self._root
 
     def _write_local(self, rel: str, source: Source) -> None:
-        with _nothing_in_the_way(rel):
-            _atomic_write(self._locate(rel), source)
+        with nothing_in_the_way(rel):
+            atomic_write(self._locate(rel), source)
 
     def _upload(self, local_file: str, rel: str, progress: Progress | None = None) -> None:
         if self._local:
             with open(local_file, "rb") as source:
-                self._write_local(rel, _reported(source, progress))
+                self._write_local(rel, reported(source, progress))
         else:
             self._put(local_file, self._locate(rel), progress)
 
@@ -418,7 +412,7 @@ class ArtifactRepo:
             name = posixpath.basename(entry_path)
             if not name or name.startswith(TEMP_PREFIX) or entry_path == full.rstrip("/"):
                 continue  # object stores may list a folder's own marker
-            info = self._file_info(_join(rel, name), entry)
+            info = self._file_info(join(rel, name), entry)
             if info is not None:
                 children.append(info)
         return sorted(children, key=lambda info: info.path)
@@ -455,7 +449,7 @@ class ArtifactRepo:
         self, rel: str, local: str, *, listed: bool = False, progress: Progress | None = None
     ) -> None:
         with self._open_read(rel, rel, listed=listed) as source:
-            _atomic_write(local, _reported(source, progress))
+            atomic_write(local, reported(source, progress))
 
     def _download_dir(
         self,
@@ -473,7 +467,7 @@ class ArtifactRepo:
                 self._download_dir(info.path, target, progress, above)
             elif not info.is_dir:
                 jobs.append((info.path, target))
-        _in_parallel(lambda job: self._download_file(*job, listed=True, progress=progress), jobs)
+        in_parallel(lambda job: self._download_file(*job, listed=True, progress=progress), jobs)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -485,19 +479,6 @@ def _upload_id(upload_id: str) -> str:
     return upload_id
 
 
-def _reported(source: Readable, progress: Progress | None) -> Source:
-    """``source`` as is, or (with ``progress``) as chunks that report their size."""
-    if progress is None:
-        return source
-
-    def chunks() -> Iterator[bytes]:
-        while chunk := source.read(CHUNK_SIZE):
-            progress(len(chunk))
-            yield chunk
-
-    return chunks()
-
-
 class _FsspecProgress(fsspec.callbacks.Callback):  # type: ignore[misc]
     """fsspec's transfer callback, forwarding each increment to a ``progress`` function."""
 
@@ -507,107 +488,6 @@ class _FsspecProgress(fsspec.callbacks.Callback):  # type: ignore[misc]
 
     def relative_update(self, inc: int = 1) -> None:
         self._progress(inc)
-
-
-def _join(*parts: str) -> str:
-    return "/".join(part for part in parts if part)
-
-
-def _local_tree(local: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """The sub-folders (relative, POSIX) and files (absolute path, relative path) of ``local``."""
-    folders: list[str] = []
-    files: list[tuple[str, str]] = []
-    for dirpath, _, filenames in os.walk(local):
-        sub = os.path.relpath(dirpath, local)
-        rel = "" if sub == os.curdir else sub.replace(os.sep, "/")
-        folders.append(rel)
-        files.extend((os.path.join(dirpath, name), _join(rel, name)) for name in filenames)
-    return folders, files
-
-
-def _in_parallel(work: Callable[[_T], None], items: Sequence[_T]) -> None:
-    """Run ``work`` over ``items`` on a few threads; the first failure is raised."""
-    if not items:
-        return
-    workers = min(TRANSFER_THREADS, len(items))
-    with ThreadPoolExecutor(workers, thread_name_prefix="runstone-artifacts") as pool:
-        futures = [pool.submit(work, item) for item in items]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
-
-
-@contextlib.contextmanager
-def _nothing_in_the_way(rel: str) -> Iterator[None]:
-    """A file where a folder must go (or the reverse) is the caller's mistake, not a crash."""
-    try:
-        yield
-    except (IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
-        raise InvalidParameterValue(
-            f"Cannot write artifact {rel!r}: a folder or a file is in the way."
-        ) from exc
-
-
-def _atomic_write(path: str, source: Source, sha256: str | None = None) -> str | None:
-    """Write ``path`` through a temporary sibling and ``os.replace``: all of it or nothing.
-
-    With ``sha256`` (the hex checksum the bytes should have) they are hashed on the way: a
-    mismatch raises DataLoss and nothing appears; a match is recorded on the file (an extended
-    attribute, where the file system has them) before it becomes visible, and returned.
-    """
-    directory = os.path.dirname(path)
-    created = _make_dirs(directory)
-    temp = os.path.join(directory, TEMP_PREFIX + secrets.token_hex(8))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, like any new file
-        digest = hashlib.sha256() if sha256 else None
-        with os.fdopen(fd, "wb") as out:
-            _copy(source, out, digest)
-            out.flush()
-            os.fsync(out.fileno())
-        if digest is not None:
-            if digest.hexdigest() != sha256:
-                raise DataLoss(
-                    f"The bytes received have SHA-256 {digest.hexdigest()}, not {sha256} as "
-                    "the sender said; nothing was stored."
-                )
-            with contextlib.suppress(OSError, AttributeError):  # no xattrs: not recorded
-                os.setxattr(temp, SHA256_XATTR, digest.hexdigest().encode())
-        os.replace(temp, path)
-        return digest.hexdigest() if digest is not None else None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temp)
-        for folder in created:  # deepest first; a folder in use by another write is not empty
-            with contextlib.suppress(OSError):
-                os.rmdir(folder)
-        raise
-
-
-def _make_dirs(directory: str) -> list[str]:
-    """Create ``directory`` and its missing parents; the ones this call created, deepest first."""
-    missing: list[str] = []
-    folder = directory
-    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
-        missing.append(folder)
-        folder = os.path.dirname(folder)
-    os.makedirs(directory, exist_ok=True)
-    return missing
-
-
-def _copy(source: Source, out: IO[bytes], digest: Any | None) -> None:
-    chunks = iter(lambda: source.read(CHUNK_SIZE), b"") if isinstance(source, Readable) else source
-    if digest is None:
-        for chunk in chunks:
-            out.write(chunk)
-        return
-    for chunk in chunks:
-        digest.update(chunk)
-        out.write(chunk)
 
 
 # -- choosing the storage by URI scheme ---------------------------------------------------------
