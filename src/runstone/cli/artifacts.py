@@ -12,6 +12,7 @@ import os
 import click
 
 from runstone.cli.output import common_options, echo_json, open_client, print_table
+from runstone.client.progress import local_files
 from runstone.entities import FileInfo
 
 RUN_ID = click.option("--run-id", required=True, metavar="ID", help="ID of the run.")
@@ -40,7 +41,7 @@ def log(
     as_json: bool,
 ) -> None:
     """Upload a file, or a folder's contents (recursively), as artifacts of a run."""
-    count, size = local_size(local_path)
+    count, size = local_files(local_path)
     where = f" under {artifact_path!r}" if artifact_path else ""
     with open_client(tracking_uri) as client:
         if os.path.isdir(local_path):
@@ -121,20 +122,6 @@ def file_info_dict(info: FileInfo) -> dict[str, object]:
     if info.file_size is not None:
         entry["file_size"] = info.file_size
     return entry
-
-
-def local_size(path: str) -> tuple[int, int]:
-    """The number of files at or under ``path`` and their total size in bytes (0, 0 if absent)."""
-    if os.path.isfile(path):
-        return 1, os.path.getsize(path)
-    count = size = 0
-    for folder, _, names in os.walk(path):
-        for name in names:
-            full = os.path.join(folder, name)
-            if os.path.isfile(full):
-                count += 1
-                size += os.path.getsize(full)
-    return count, size
 
 
 def plural(n: int, noun: str) -> str:

@@ -55,10 +55,10 @@ class ArtifactVerbs:
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Upload a file (with a progress bar on a terminal when it is large)."""
-        from runstone.client.progress import local_size, transfer_progress
+        from runstone.client.progress import interactive, local_files, transfer_progress
 
         repo = self.artifact_repo(run_id)
-        size = local_size(local_path) if os.path.exists(local_path) else None
+        size = local_files(local_path)[1] if interactive() else None  # sized for a bar only
         with transfer_progress(f"Uploading {os.path.basename(local_path)}", size) as report:
             repo.log_artifact(local_path, artifact_path, progress=report)
 
@@ -66,10 +66,10 @@ class ArtifactVerbs:
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Upload a folder's files in parallel (with a progress bar on a terminal when large)."""
-        from runstone.client.progress import local_size, transfer_progress
+        from runstone.client.progress import interactive, local_files, transfer_progress
 
         repo = self.artifact_repo(run_id)
-        size = local_size(local_dir) if os.path.isdir(local_dir) else None
+        size = local_files(local_dir)[1] if interactive() else None  # sized for a bar only
         with transfer_progress(f"Uploading {os.path.basename(local_dir)}", size) as report:
             repo.log_artifacts(local_dir, artifact_path, progress=report)
 

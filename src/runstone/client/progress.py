@@ -20,17 +20,18 @@ def interactive() -> bool:
     return sys.stderr.isatty()
 
 
-def local_size(path: str | os.PathLike[str]) -> int:
-    """Bytes in a local file, or in a folder's files (recursively)."""
+def local_files(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """The number of files at or under local ``path`` and their bytes (0, 0 when absent)."""
     if os.path.isfile(path):
-        return os.path.getsize(path)
-    total = 0
+        return 1, os.path.getsize(path)
+    count = size = 0
     for folder, _, names in os.walk(path):
         for name in names:
             file = os.path.join(folder, name)
             if os.path.isfile(file):
-                total += os.path.getsize(file)
-    return total
+                count += 1
+                size += os.path.getsize(file)
+    return count, size
 
 
 @contextmanager

@@ -33,10 +33,7 @@ class Located:
 class ServerContext:
     def __init__(self, settings: ServerSettings, store: SqlStore | None = None) -> None:
         self.settings = settings
-        destination = settings.artifacts_destination or local_artifacts_folder(
-            settings.backend_store_uri
-        )
-        self.artifacts_destination = destination
+        destination = artifacts_destination(settings)
         self.store = store or open_store(settings)
         self.roots = ArtifactRoots(
             [settings.default_artifact_root or "", destination], settings.serve_artifacts
@@ -74,20 +71,20 @@ class ServerContext:
 def open_store(settings: ServerSettings) -> SqlStore:
     """The backend store, migrated if it is new; new experiments get artifact locations under
     ``--default-artifact-root`` (default: the proxy when serving artifacts, else the folder)."""
-    destination = settings.artifacts_destination or local_artifacts_folder(
-        settings.backend_store_uri
-    )
     root = settings.default_artifact_root or (
-        f"{PROXY_SCHEME}/" if settings.serve_artifacts else destination
+        f"{PROXY_SCHEME}/" if settings.serve_artifacts else artifacts_destination(settings)
     )
     return SqlStore(
         settings.backend_store_uri, artifact_root=root, settings=StoreSettings.from_env()
     )
 
 
-def local_artifacts_folder(backend_store_uri: str) -> str:
-    """Artifacts live next to a SQLite file; for a database server, in ./runstone/artifacts."""
-    parsed = parse_tracking_uri(backend_store_uri)
+def artifacts_destination(settings: ServerSettings) -> str:
+    """Where proxied artifacts are stored: ``--artifacts-destination``, else next to a SQLite
+    file, else (a database server) in ./runstone/artifacts."""
+    if settings.artifacts_destination:
+        return settings.artifacts_destination
+    parsed = parse_tracking_uri(settings.backend_store_uri)
     path = sqlite_path(parsed.url) if parsed.url.startswith("sqlite") else None
     folder = path.absolute().parent if path else Path.cwd().absolute() / "runstone"
     return str(folder / "artifacts")

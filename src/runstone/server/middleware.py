@@ -31,7 +31,7 @@ class HostAndOriginCheck:
         self.app = app
         self.any_host = "*" in allowed_hosts
         self.host_patterns = tuple(h.lower() for h in allowed_hosts)
-        self.origins = origins
+        self.origins = re.compile(origin_regex(origins))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +55,7 @@ class HostAndOriginCheck:
             origin is not None
             and scope["method"] not in SAFE_METHODS
             and not self._same_origin(origin.decode("latin-1"), host)
-            and not origin_allowed(origin.decode("latin-1"), self.origins)
+            and not self.origins.match(origin.decode("latin-1"))
         ):
             response = json_response(
                 {
@@ -88,18 +88,6 @@ def _host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def origin_allowed(origin: str, allowed: Sequence[str]) -> bool:
-    """An origin matches an allowed one exactly, or on any port when the allowed one has none."""
-    parts = urlsplit(origin)
-    for candidate in allowed:
-        want = urlsplit(candidate)
-        if (parts.scheme, parts.netloc) == (want.scheme, want.netloc):
-            return True
-        if want.port is None and (parts.scheme, parts.hostname) == (want.scheme, want.hostname):
-            return True
-    return False
-
-
 def install(app: FastAPI, settings: ServerSettings) -> None:
     """Install the checks on ``app``."""
     hosts = list(settings.allowed_hosts or DEFAULT_ALLOWED_HOSTS)
@@ -108,14 +96,16 @@ def install(app: FastAPI, settings: ServerSettings) -> None:
     origins = settings.cors_allowed_origins or DEFAULT_CORS_ORIGINS
     app.add_middleware(
         CORSMiddleware,
-        allow_origin_regex=_origin_regex(origins),
+        allow_origin_regex=origin_regex(origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
     )
     app.add_middleware(HostAndOriginCheck, allowed_hosts=hosts, origins=origins)
 
 
-def _origin_regex(origins: Sequence[str]) -> str:
+def origin_regex(origins: Sequence[str]) -> str:
+    """One pattern for the CORS headers and the Origin check: an allowed origin exactly, or on
+    any port when it names none."""
     parts = []
     for origin in origins:
         split = urlsplit(origin)
