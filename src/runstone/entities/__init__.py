@@ -7,6 +7,14 @@ from runstone.entities.dataset import Dataset, DatasetInput, InputTag
 from runstone.entities.experiment import Experiment, ExperimentTag, LifecycleStage
 from runstone.entities.metric import Metric, MetricHistory, MetricSummary
 from runstone.entities.page import Page
+from runstone.entities.registry import (
+    ModelStage,
+    ModelVersion,
+    ModelVersionStatus,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelTag,
+)
 from runstone.entities.run import (
     Param,
     Run,
@@ -29,8 +37,14 @@ __all__ = [
     "Metric",
     "MetricHistory",
     "MetricSummary",
+    "ModelStage",
+    "ModelVersion",
+    "ModelVersionStatus",
+    "ModelVersionTag",
     "Page",
     "Param",
+    "RegisteredModel",
+    "RegisteredModelTag",
     "Run",
     "RunData",
     "RunInfo",

@@ -1,4 +1,4 @@
-"""The tracking store contract that every store implements (SQL now, REST next).
+"""The store contracts that every store implements: tracking and the model registry.
 
 Callers program against :class:`TrackingStore`; the contract test suite runs the same tests
 against every implementation, so a behaviour cannot differ between them without a test failing.
@@ -16,8 +16,11 @@ from runstone.entities import (
     Metric,
     MetricHistory,
     MetricSummary,
+    ModelStage,
+    ModelVersion,
     Page,
     Param,
+    RegisteredModel,
     Run,
     RunInfo,
     RunStatus,
@@ -111,3 +114,80 @@ class TrackingStore(Protocol):
     def get_metric_summaries(self, run_id: str) -> list[MetricSummary]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RegistryStore(Protocol):
+    """Registered models and their versions. ``version`` arguments take the number as an int
+    or as its decimal string (the wire sends strings); returned versions carry strings."""
+
+    # -- registered models
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel: ...
+    def get_registered_model(self, name: str) -> RegisteredModel: ...
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
+    def update_registered_model(self, name: str, description: str) -> RegisteredModel: ...
+    def delete_registered_model(self, name: str) -> None: ...
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[RegisteredModel]: ...
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]: ...
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
+    def delete_registered_model_tag(self, name: str, key: str) -> None: ...
+    def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None: ...
+    def delete_registered_model_alias(self, name: str, alias: str) -> None: ...
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+
+    # -- model versions
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+        user_id: str = "",
+    ) -> ModelVersion: ...
+    def get_model_version(self, name: str, version: str | int) -> ModelVersion: ...
+    def update_model_version(
+        self, name: str, version: str | int, description: str
+    ) -> ModelVersion: ...
+    def delete_model_version(self, name: str, version: str | int) -> None: ...
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[ModelVersion]: ...
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: str | int,
+        stage: str | ModelStage,
+        archive_existing_versions: bool = False,
+    ) -> ModelVersion: ...
+    def get_model_version_download_uri(self, name: str, version: str | int) -> str: ...
+    def set_model_version_tag(
+        self, name: str, version: str | int, key: str, value: str
+    ) -> None: ...
+    def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Store(TrackingStore, RegistryStore, Protocol):
+    """Tracking and registry in one: what SqlStore and RestStore both are."""

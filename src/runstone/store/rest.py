@@ -14,10 +14,13 @@ Retries, with exponential backoff and jitter, happen only where they cannot appl
   ``log-inputs``, ``set-tag``, ``set-experiment-tag``), ``runs/update``, ``experiments/update``,
   and the two creates, which carry an ``Idempotency-Key`` header (one key per call, the same on
   every retry) so that the server answers a repeated create with the first one's result.
+* The registry's reads, tag and alias sets, updates and stage transitions are retried too, and
+  its two creates carry an ``Idempotency-Key``; see :mod:`runstone.store.rest_registry`.
 * Deletes and restores (``experiments/delete|restore``, ``runs/delete|restore``,
-  ``delete-tag``, ``delete-experiment-tag``) are never retried once they may have been sent: a
-  repeat could fail (a tag already gone, an experiment no longer active) after the first one
-  succeeded. The caller gets :class:`TemporarilyUnavailable` saying the outcome is unknown.
+  ``delete-tag``, ``delete-experiment-tag``, the registry's deletes and its rename) are never
+  retried once they may have been sent: a repeat could fail (a tag already gone, an experiment
+  no longer active, a model renamed already) after the first one succeeded. The caller gets
+  :class:`TemporarilyUnavailable` saying the outcome is unknown.
 
 When retries run out on a connection failure, :class:`TemporarilyUnavailable` names the URL; the
 client's background logger relies on that to spool batches while the server is away.
@@ -56,6 +59,7 @@ from runstone.errors import (
 )
 from runstone.store import rest_codec as codec
 from runstone.store import validation as v
+from runstone.store.rest_registry import RegistryRestPart
 from runstone.uri import StoreKind, parse_tracking_uri
 from runstone.wire.http import (
     RETRY_STATUSES,
@@ -69,7 +73,7 @@ from runstone.wire.http import (
 )
 
 if TYPE_CHECKING:
-    from runstone.store.base import TrackingStore
+    from runstone.store.base import Store, TrackingStore
 
 T = TypeVar("T")
 JsonDict = dict[str, Any]
@@ -83,8 +87,9 @@ def _ignore(_: JsonDict) -> None:
     return None
 
 
-class RestStore:
-    """Experiments, runs, params, tags, metrics and inputs kept by a tracking server.
+class RestStore(RegistryRestPart):
+    """Experiments, runs, params, tags, metrics, inputs and the model registry kept by a
+    tracking server.
 
     ``uri`` is the server's base URL (``http(s)://host[:port][/prefix]``); a path prefix is
     kept. The store builds its own ``httpx.Client`` from ``settings`` (auth, TLS, timeouts)
@@ -433,6 +438,21 @@ class RestStore:
         idempotent: bool,
         idempotency_key: str | None = None,
     ) -> T:
+        return self._send(
+            "POST", path, body, read, idempotent=idempotent, idempotency_key=idempotency_key
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: JsonDict,
+        read: Callable[[JsonDict], T],
+        *,
+        idempotent: bool,
+        idempotency_key: str | None = None,
+    ) -> T:
+        """A request with a JSON body: POST, or the registry's PATCH and DELETE."""
         url = f"{self._base}/{API}{path}"
         headers = {"Content-Type": "application/json"}
         if idempotency_key is not None:
@@ -441,8 +461,8 @@ class RestStore:
             content = orjson.dumps(body)
         except TypeError as exc:  # e.g. an int beyond 64 bits, an object JSON cannot hold
             raise InvalidParameterValue(f"The {path} request cannot be sent: {exc}.") from None
-        response = self._exchange("POST", url, None, content, headers, idempotent)
-        return self._read(read, _payload(response, "POST", url, self._base))
+        response = self._exchange(method, url, None, content, headers, idempotent)
+        return self._read(read, _payload(response, method, url, self._base))
 
     def _read(self, read: Callable[[Any], T], data: Any) -> T:
         try:
@@ -512,5 +532,6 @@ def _maybe_applied(method: str, url: str, exc: httpx.TransportError) -> Temporar
     )
 
 
-if TYPE_CHECKING:  # mypy proves RestStore fulfils the contract
+if TYPE_CHECKING:  # mypy proves RestStore fulfils the contracts
     _conforms: type[TrackingStore] = RestStore
+    _conforms_fully: type[Store] = RestStore

@@ -27,6 +27,10 @@ from runstone.entities import (
     Metric,
     MetricHistory,
     MetricSummary,
+    ModelStage,
+    ModelVersion,
+    ModelVersionStatus,
+    RegisteredModel,
     Run,
     RunData,
     RunInfo,
@@ -245,4 +249,66 @@ def history(
         timestamps=np.array([p.get("timestamp", 0) for p in points], dtype=np.int64),
         values=np.array([p.get("value", 0.0) for p in points], dtype=np.float64),
         next_page_token=next_page_token,
+    )
+
+
+# -- the model registry ----------------------------------------------------------------------
+
+
+def registry_tags_json(tags: Mapping[str, str] | None, field: str) -> list[JsonDict]:
+    """Registered model and model version tags; the server checks keys and lengths."""
+    result = []
+    for key, value in (tags or {}).items():
+        result.append(
+            {
+                "key": text(key, f"{field} key"),
+                "value": "" if value is None else text(value, f"value of {field} {key!r}"),
+            }
+        )
+    return result
+
+
+def version_text(value: object, field: str = "version") -> str:
+    """A version number as the wire carries it: its decimal string (checked here, so that a
+    bool or a fraction is refused with the store's message instead of becoming text)."""
+    return str(v.check_version(value, field))
+
+
+def model_version_status(value: Any) -> ModelVersionStatus:
+    """By name (what servers send) or by number."""
+    if isinstance(value, str):
+        return ModelVersionStatus[value]
+    return ModelVersionStatus(value)
+
+
+def model_version(data: JsonDict) -> ModelVersion:
+    return ModelVersion(
+        name=data.get("name", ""),
+        version=str(data["version"]),
+        creation_timestamp=int(data.get("creation_timestamp", 0)),
+        last_updated_timestamp=int(data.get("last_updated_timestamp", 0)),
+        current_stage=ModelStage.parse(data.get("current_stage") or ModelStage.NONE.value),
+        description=data.get("description", ""),
+        user_id=data.get("user_id", ""),
+        source=data.get("source", ""),
+        run_id=data.get("run_id", ""),
+        run_link=data.get("run_link", ""),
+        model_id=data.get("model_id", ""),
+        status=model_version_status(data.get("status", "READY")),
+        status_message=data.get("status_message", ""),
+        tags=_tag_map(data.get("tags")),
+        aliases=tuple(str(a) for a in data.get("aliases", ())),
+    )
+
+
+def registered_model(data: JsonDict) -> RegisteredModel:
+    return RegisteredModel(
+        name=data["name"],
+        creation_timestamp=int(data.get("creation_timestamp", 0)),
+        last_updated_timestamp=int(data.get("last_updated_timestamp", 0)),
+        description=data.get("description", ""),
+        user_id=data.get("user_id", ""),
+        tags=_tag_map(data.get("tags")),
+        aliases={a["alias"]: str(a["version"]) for a in data.get("aliases", ())},
+        latest_versions=tuple(map(model_version, data.get("latest_versions", ()))),
     )

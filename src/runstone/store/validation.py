@@ -10,8 +10,10 @@ from __future__ import annotations
 import numbers
 import posixpath
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from runstone.entities import DatasetInput, Metric, Param, RunTag
 from runstone.entities.metric import is_number
@@ -256,3 +258,109 @@ def check_dataset_input(item: DatasetInput, field: str) -> None:
         if not tag.key:
             raise invalid(f"{field}.tags[{j}].key", tag.key, "must not be empty")
         check_string(tag.value, f"{field}.tags[{j}].value", MAX_INPUT_TAG_VALUE)
+
+
+# -- the model registry ---------------------------------------------------------------------------
+
+MAX_MODEL_NAME_LENGTH = 256
+MAX_REGISTRY_TAG_KEY_LENGTH = 250
+MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
+MAX_DESCRIPTION_LENGTH = 5000
+MAX_SOURCE_LENGTH = 500
+MAX_RUN_LINK_LENGTH = 500
+MAX_MODEL_ID_LENGTH = 64
+MAX_ALIAS_LENGTH = 255
+MAX_REGISTERED_MODELS_PAGE = 1000
+MAX_MODEL_VERSIONS_PAGE = 200_000
+_ALIAS_RE = re.compile(r"^[\w\-]*$")
+_RESERVED_ALIAS_RE = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
+# Characters that change how a name looks without showing: controls, format characters
+# (zero-width, bidi overrides), line and paragraph separators.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def check_model_name(name: object, field: str = "name") -> str:
+    """A registered model's name: non-empty, no ``/`` or ``:``, at most 256 characters.
+
+    Names are compared exactly as stored, so two models must never look alike: a name must be
+    in Unicode NFC form, must not start or end with whitespace, and must not hold invisible
+    characters (controls, zero-width or bidi marks).
+    """
+    if not isinstance(name, str):
+        raise invalid(field, name, "expected a string")
+    if not name.strip():
+        raise invalid(field, name, "a registered model name must not be empty")
+    if len(name) > MAX_MODEL_NAME_LENGTH:
+        raise invalid(field, name, f"longer than {MAX_MODEL_NAME_LENGTH} characters ({len(name)})")
+    if "/" in name or ":" in name:
+        raise invalid(field, name, "a registered model name must not contain '/' or ':'")
+    if name != name.strip():
+        raise invalid(field, name, "a registered model name must not start or end with spaces")
+    if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in name):
+        raise invalid(field, name, "a registered model name must not hold invisible characters")
+    if unicodedata.normalize("NFC", name) != name:
+        raise invalid(field, name, "a registered model name must be in Unicode NFC form")
+    if name in (".", ".."):
+        raise invalid(field, name, "a registered model name must not be a path segment")
+    return name
+
+
+def check_version(version: object, field: str = "version") -> int:
+    """A version number, given as a positive int or its decimal string."""
+    if isinstance(version, str) and version.isascii() and version.strip().isdigit():
+        number = int(version.strip())
+    elif isinstance(version, int) and not isinstance(version, bool):
+        number = version
+    else:
+        raise invalid(field, version, "expected a version number (a positive integer)")
+    if not 1 <= number <= INT64_MAX:
+        raise invalid(field, version, "expected a version number (a positive integer)")
+    return number
+
+
+def check_alias(alias: object, field: str = "alias") -> str:
+    """An alias: letters, digits, ``_`` and ``-``, at most 255; ``latest`` and ``v<N>`` are
+    reserved because ``models:/name@latest`` and version URIs would be ambiguous."""
+    if not isinstance(alias, str):
+        raise invalid(field, alias, "expected a string")
+    if not alias:
+        raise invalid(field, alias, "an alias must not be empty")
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise invalid(field, alias, f"longer than {MAX_ALIAS_LENGTH} characters ({len(alias)})")
+    if not _ALIAS_RE.match(alias):
+        raise invalid(field, alias, "an alias may only contain letters, digits, '_' and '-'")
+    if _RESERVED_ALIAS_RE.match(alias):
+        raise invalid(field, alias, "'latest' and 'v<number>' are reserved alias names")
+    return alias
+
+
+def check_registry_tag(key: object, value: object, field: str = "tag") -> tuple[str, str]:
+    """A registered model or model version tag: a safe key and a value of up to 100,000."""
+    check_key(key, f"{field} key")
+    if value is None:
+        value = ""
+    text = check_string(value, f"{field} value", MAX_REGISTRY_TAG_VALUE_LENGTH)
+    return key, text  # type: ignore[return-value]
+
+
+def check_description(description: object, field: str = "description") -> str:
+    if description is None:
+        return ""
+    return check_string(description, field, MAX_DESCRIPTION_LENGTH)
+
+
+def check_model_source(source: object, field: str = "source") -> str:
+    """A model version's source: a non-empty URI or path without ``..`` segments or NUL.
+
+    Whether the location may be used (inside the artifact roots) is the server's check."""
+    text = check_string(source, field, MAX_SOURCE_LENGTH)
+    if not text.strip():
+        raise invalid(field, text, "must not be empty")
+    if "\x00" in text:
+        raise invalid(field, text, "must not contain NUL characters")
+    decoded = text
+    for _ in range(3):  # raw, percent-encoded and double-encoded ".."
+        if ".." in decoded.replace("\\", "/").split("/"):
+            raise invalid(field, text, "must not contain '..' segments")
+        decoded = unquote(decoded)
+    return text

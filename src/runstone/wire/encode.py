@@ -16,6 +16,9 @@ from runstone.entities import (
     Metric,
     MetricHistory,
     MetricSummary,
+    ModelVersion,
+    ModelVersionStatus,
+    RegisteredModel,
     Run,
     RunInfo,
 )
@@ -151,3 +154,52 @@ def metric_summary(summary: MetricSummary) -> JsonDict:
 
 def file_info(info: FileInfo) -> JsonDict:
     return _without_empty({"path": info.path, "is_dir": info.is_dir, "file_size": info.file_size})
+
+
+def _without_blank(data: JsonDict) -> JsonDict:
+    """Leave out None, empty lists and empty strings: the registry's optional text fields are
+    "" when unset, and MLflow leaves unset fields out."""
+    return {k: v for k, v in data.items() if v is not None and v not in ([], "")}
+
+
+def model_version(version: ModelVersion) -> JsonDict:
+    """A ModelVersion: ``version`` as a string, the stage by its display name, the status by
+    its enum name and the aliases pointing at it as a list of names."""
+    return _without_blank(
+        {
+            "name": version.name,
+            "version": str(version.version),
+            "creation_timestamp": version.creation_timestamp,
+            "last_updated_timestamp": version.last_updated_timestamp,
+            "user_id": version.user_id,
+            "current_stage": str(version.current_stage),
+            "description": version.description,
+            "source": version.source,
+            "run_id": version.run_id,
+            "status": ModelVersionStatus(version.status).name,
+            "status_message": version.status_message,
+            "tags": key_values(version.tags),
+            "run_link": version.run_link,
+            "aliases": list(version.aliases),
+            "model_id": version.model_id,
+        }
+    )
+
+
+def registered_model(model: RegisteredModel) -> JsonDict:
+    """A RegisteredModel with its newest version per stage and its aliases as
+    ``{alias, version}`` objects."""
+    return _without_blank(
+        {
+            "name": model.name,
+            "creation_timestamp": model.creation_timestamp,
+            "last_updated_timestamp": model.last_updated_timestamp,
+            "user_id": model.user_id,
+            "description": model.description,
+            "latest_versions": [model_version(v) for v in model.latest_versions],
+            "tags": key_values(model.tags),
+            "aliases": [
+                {"alias": alias, "version": str(number)} for alias, number in model.aliases.items()
+            ],
+        }
+    )

@@ -79,6 +79,9 @@ def _combine(expr: Expr, leaf: Callable[[Comparison], Condition]) -> Condition:
     return and_(*parts) if isinstance(expr, And) else or_(*parts)
 
 
+combine = _combine  # public: the registry searches (registry_search.py) compose with it too
+
+
 def _key_value_exists(table: Any, owner: ColumnElement[Any], cmp: Comparison) -> Condition:
     """A key/value table (params, tags): the NULL checks test presence, the rest the value."""
     owner_col = table.c.run_uuid if "run_uuid" in table.c else table.c.experiment_id

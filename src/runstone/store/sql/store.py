@@ -1,4 +1,4 @@
-"""SqlStore: the tracking store over a SQL database."""
+"""SqlStore: the tracking store and model registry over a SQL database."""
 
 from __future__ import annotations
 
@@ -8,17 +8,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from runstone.config import StoreSettings
-from runstone.store.base import TrackingStore
+from runstone.store.base import RegistryStore, Store, TrackingStore
 from runstone.store.sql.engine import Database, unavailable
 from runstone.store.sql.experiments import ExperimentsPart
 from runstone.store.sql.history import HistoryPart
+from runstone.store.sql.registry import RegistryPart
 from runstone.store.sql.runs import RunsPart
 from runstone.store.sql.schema import ensure_schema
 from runstone.uri import parse_tracking_uri, sqlite_path
 
 
-class SqlStore(ExperimentsPart, RunsPart, HistoryPart):
-    """Experiments, runs, params, tags, metrics and inputs in SQLite, PostgreSQL or MySQL.
+class SqlStore(ExperimentsPart, RunsPart, HistoryPart, RegistryPart):
+    """Experiments, runs, params, tags, metrics, inputs and the model registry in SQLite,
+    PostgreSQL or MySQL.
 
     ``uri`` is a tracking URI: ``sqlite:///file.db``, ``postgresql://…``, ``mysql://…`` or a
     folder. ``artifact_root`` is where new experiments put their artifacts (default: an
@@ -67,3 +69,5 @@ def _default_artifact_root(url: str) -> str:
 
 if TYPE_CHECKING:  # mypy proves SqlStore fulfils the contract
     _conforms: type[TrackingStore] = SqlStore
+    _registry: type[RegistryStore] = SqlStore
+    _store: type[Store] = SqlStore

@@ -227,3 +227,94 @@ idempotency_keys = Table(
     Index(None, "created_time"),
     **_MYSQL,
 )
+
+# -- the model registry ----------------------------------------------------------------------------
+# Models are keyed by a number, not by name, so a rename is one row; ``last_version`` counts the
+# versions ever made (it never goes down), so a deleted version's number is never reused and
+# concurrent creates, serialised on the model's row, number their versions without gaps.
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("model_key", AutoId, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("user_id", String(256), nullable=False),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    Column("last_version", BigInteger, nullable=False),
+    UniqueConstraint("name"),
+    Index(None, "last_updated_timestamp"),
+    **_MYSQL,
+)
+
+
+def _model_fk() -> ForeignKey:
+    return ForeignKey("registered_models.model_key", ondelete="CASCADE")
+
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column("model_key", AutoId, _model_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", LongText, nullable=False),
+    PrimaryKeyConstraint("model_key", "key"),
+    **_MYSQL,
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("model_key", AutoId, _model_fk(), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    Column("user_id", String(256), nullable=False),
+    Column("current_stage", String(20), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("source", String(500), nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("run_link", String(500), nullable=True),
+    Column("model_id", String(64), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("status_message", String(500), nullable=True),
+    PrimaryKeyConstraint("model_key", "version"),
+    Index(None, "last_updated_timestamp"),
+    Index(None, "run_id"),
+    Index(None, "model_key", "current_stage", "version"),
+    **_MYSQL,
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("model_key", AutoId, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", LongText, nullable=False),
+    PrimaryKeyConstraint("model_key", "version", "key"),
+    ForeignKeyConstraint(
+        ["model_key", "version"],
+        ["model_versions.model_key", "model_versions.version"],
+        ondelete="CASCADE",
+    ),
+    **_MYSQL,
+)
+
+# An alias names one version of one model; deleting the version deletes its aliases.
+registered_model_aliases = Table(
+    "registered_model_aliases",
+    metadata,
+    Column("model_key", AutoId, nullable=False),
+    Column("alias", String(255), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    PrimaryKeyConstraint("model_key", "alias"),
+    ForeignKeyConstraint(
+        ["model_key", "version"],
+        ["model_versions.model_key", "model_versions.version"],
+        ondelete="CASCADE",
+    ),
+    Index(None, "model_key", "version"),
+    **_MYSQL,
+)
