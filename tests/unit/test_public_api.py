@@ -19,3 +19,22 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_registry_api_is_exported() -> None:
+    from runstone import entities
+
+    assert "register_model" in runstone.__all__
+    assert hasattr(runstone.RunstoneClient, "transition_model_version_stage")
+    for name in ("RegisteredModel", "ModelVersion", "ModelStage", "ModelVersionStatus"):
+        assert name in entities.__all__
+
+
+def test_import_loads_no_artifact_or_http_stack() -> None:
+    """The registry verbs and URI resolution load fsspec and httpx only when used."""
+    code = (
+        "import sys, runstone; print(','.join(m for m in ('fsspec', 'httpx', 'rich', 'click') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -15,6 +15,7 @@ _COMMANDS = {
     "artifacts": "runstone.cli.artifacts:artifacts",
     "db": "runstone.cli.db:db",
     "experiments": "runstone.cli.experiments:experiments",
+    "registry": "runstone.cli.registry:registry",
     "runs": "runstone.cli.runs:runs",
     "server": "runstone.cli.server:server",
     "sync": "runstone.cli.sync:sync",

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from runstone.client import resolve
 from runstone.entities import FileInfo
+from runstone.errors import InvalidParameterValue
 
 if TYPE_CHECKING:
     import httpx
@@ -20,13 +22,18 @@ if TYPE_CHECKING:
     from runstone.artifacts import ArtifactRepo
     from runstone.config import RestSettings
     from runstone.entities import Run
+    from runstone.store.base import Store
 
 
 class ArtifactVerbs:
-    """Mixed into RunstoneClient, which provides ``tracking_uri``, ``get_run`` and
+    """Mixed into RunstoneClient, which provides ``tracking_uri``, ``store``, ``get_run`` and
     ``artifact_http``."""
 
     tracking_uri: str
+
+    @property
+    def store(self) -> Store:
+        raise NotImplementedError
 
     def get_run(self, run_id: str) -> Run:
         raise NotImplementedError
@@ -41,9 +48,12 @@ class ArtifactVerbs:
 
     def artifact_repo_for_uri(self, uri: str) -> ArtifactRepo:
         """The repository at ``uri``: storage this process reaches itself, or (for
-        ``mlflow-artifacts:`` and ``http(s)`` URIs) a tracking server's artifact proxy."""
+        ``mlflow-artifacts:`` and ``http(s)`` URIs) a tracking server's artifact proxy.
+        ``runs:/`` and ``models:/`` URIs are resolved to the place they name first."""
         from runstone.artifacts import ArtifactRepo, is_proxy_uri  # fsspec: on first use
 
+        if resolve.is_logical_uri(uri):
+            uri = resolve.resolve(self.store, uri).uri
         if not is_proxy_uri(uri):
             return ArtifactRepo.from_uri(uri)
         http, settings = self.artifact_http()
@@ -108,12 +118,29 @@ class ArtifactVerbs:
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         return self.artifact_repo(run_id).list_artifacts(path)
 
-    def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
-        """Download a file or folder (with a progress bar on a terminal when it is large; its
-        size is only looked up then)."""
+    def download_artifacts(
+        self,
+        run_id: str | None = None,
+        path: str = "",
+        dst_path: str | None = None,
+        *,
+        artifact_uri: str | None = None,
+    ) -> str:
+        """Download a file or folder of a run, or at ``artifact_uri`` (``runs:/…``,
+        ``models:/…`` or a storage URI), with a progress bar on a terminal when it is large
+        (its size is only looked up then). A model version's files go straight into
+        ``dst_path``; any other URI's last segment becomes a file or folder inside it."""
         from runstone.client.progress import interactive, transfer_progress
 
-        repo = self.artifact_repo(run_id)
+        if (run_id is None) == (artifact_uri is None):
+            raise InvalidParameterValue("Give exactly one of run_id and artifact_uri.")
+        if artifact_uri is not None:
+            if path:
+                raise InvalidParameterValue("Give the path inside artifact_uri, not as path.")
+            where = resolve.download_location(self.store, artifact_uri)
+            repo, path = self.artifact_repo_for_uri(where.root), where.path
+        else:
+            repo = self.artifact_repo(str(run_id))
         size = repo.size_of(path) if interactive() else None
         with transfer_progress(f"Downloading {path or 'artifacts'}", size) as report:
             return repo.download_artifacts(path, dst_path, progress=report)

@@ -1,4 +1,5 @@
-"""RunstoneClient: every explicit tracking operation, over the store a tracking URI names."""
+"""RunstoneClient: every explicit tracking and registry operation, over the store a tracking URI
+names."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from runstone.client.artifact_verbs import ArtifactVerbs
 from runstone.client.logger import BatchLogger
+from runstone.client.registry_verbs import RegistryVerbs
 from runstone.client.spool import Spool, spool_folder
 from runstone.client.stores import open_store
 from runstone.config import ClientSettings, RestSettings
@@ -27,7 +29,7 @@ from runstone.entities import (
 )
 from runstone.entities.metric import is_number
 from runstone.errors import InvalidParameterValue, TemporarilyUnavailable
-from runstone.store.base import TrackingStore
+from runstone.store.base import Store
 
 if TYPE_CHECKING:
     import httpx
@@ -37,7 +39,7 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class RunstoneClient(ArtifactVerbs):
+class RunstoneClient(ArtifactVerbs, RegistryVerbs):
     """The explicit API: name the experiment or run in every call.
 
     Metrics, params and tags are sent in the background by default (``synchronous=False``):
@@ -50,7 +52,7 @@ class RunstoneClient(ArtifactVerbs):
         self,
         tracking_uri: str | None = None,
         *,
-        store: TrackingStore | None = None,
+        store: Store | None = None,
         settings: ClientSettings | None = None,
     ) -> None:
         self._settings = settings or ClientSettings.from_env()
@@ -64,7 +66,7 @@ class RunstoneClient(ArtifactVerbs):
     # -- plumbing ----------------------------------------------------------------------------
 
     @property
-    def store(self) -> TrackingStore:
+    def store(self) -> Store:
         """The store, opened on first use (opening a database is not free)."""
         if self._store is None:
             with self._lock:

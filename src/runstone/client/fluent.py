@@ -8,6 +8,7 @@ the current experiment are process-wide, as in MLflow.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from runstone.client import context
+from runstone.client import context, resolve
 from runstone.client.client import RunstoneClient, now_ms
 from runstone.client.paging import collect
 from runstone.config import ClientSettings
@@ -26,6 +27,7 @@ from runstone.entities import (
     Experiment,
     InputTag,
     Metric,
+    ModelVersion,
     Param,
     Run,
     RunStatus,
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from runstone.client.system_metrics import SystemMetricsSampler
 
 DEFAULT_EXPERIMENT_ID = "0"
+
+_log = logging.getLogger(__name__)
 
 
 class ActiveRun:
@@ -467,6 +471,37 @@ def _all_runs(
         max_results,
         page_size=50_000,
     )
+
+
+# -- the model registry ------------------------------------------------------------------------
+
+
+def register_model(
+    model_uri: str,
+    name: str,
+    await_registration_for: int = 300,
+    *,
+    tags: Mapping[str, Any] | None = None,
+) -> ModelVersion:
+    """Record the model at ``model_uri`` as a new version of registered model ``name``,
+    creating the model on first use; the new version (``tags`` are its tags).
+
+    A ``runs:/<run_id>/…`` URI links the version to its run. The source is kept as given, so
+    the registry still finds the files if the run's storage moves. ``await_registration_for``
+    is accepted for MLflow's signature: versions are ready at once, there is nothing to wait for.
+    """
+    client = _client()
+    run_id = (
+        resolve.parse_runs_uri(model_uri).run_id if resolve.scheme_of(model_uri) == "runs" else None
+    )
+    try:
+        client.create_registered_model(name)
+        _log.info("Successfully registered model '%s'.", name)
+    except AlreadyExists:  # registering another version is the common case, not an error
+        _log.info("Registered model '%s' already exists. Creating a new version of it.", name)
+    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags)
+    _log.info("Created version '%s' of model '%s'.", version.version, version.name)
+    return version
 
 
 def reset() -> None:

@@ -10,23 +10,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from runstone.config import RestSettings, StoreSettings
-from runstone.store.base import TrackingStore
+from runstone.store.base import Store
 from runstone.uri import StoreKind, TrackingUri, parse_tracking_uri
 
 
-def _sql_store(uri: TrackingUri, original: str) -> TrackingStore:
+def _sql_store(uri: TrackingUri, original: str) -> Store:
     from runstone.store.sql import SqlStore  # heavy: SQLAlchemy, numpy, the DB driver
 
     return SqlStore(original, settings=StoreSettings.from_env())
 
 
-def _rest_store(uri: TrackingUri, original: str) -> TrackingStore:
+def _rest_store(uri: TrackingUri, original: str) -> Store:
     from runstone.store.rest import RestStore  # httpx and numpy load only for a server URI
 
     return RestStore(original, settings=RestSettings.from_env())
 
 
-_FACTORIES: dict[StoreKind, Callable[[TrackingUri, str], TrackingStore]] = {
+_FACTORIES: dict[StoreKind, Callable[[TrackingUri, str], Store]] = {
     StoreKind.SQLITE: _sql_store,
     StoreKind.POSTGRESQL: _sql_store,
     StoreKind.MYSQL: _sql_store,
@@ -34,6 +34,6 @@ _FACTORIES: dict[StoreKind, Callable[[TrackingUri, str], TrackingStore]] = {
 }
 
 
-def open_store(tracking_uri: str) -> TrackingStore:
+def open_store(tracking_uri: str) -> Store:
     parsed = parse_tracking_uri(tracking_uri)
     return _FACTORIES[parsed.kind](parsed, tracking_uri)
