@@ -260,6 +260,26 @@ def test_latest_versions_skip_stages_without_versions_and_follow_deletes(
     assert [mv.version for mv in store.get_registered_model(model).latest_versions] == ["1"]
 
 
+def test_latest_versions_follow_archiving_and_moves_back(
+    store: RegistryStore, model: str, src: Source
+) -> None:
+    _versions(store, model, 3, src)
+    store.transition_model_version_stage(model, "1", "Production")
+    store.transition_model_version_stage(model, "2", "Production", archive_existing_versions=True)
+    latest = {mv.current_stage: mv.version for mv in store.get_latest_versions(model)}
+    assert latest == {
+        ModelStage.NONE: "3",
+        ModelStage.PRODUCTION: "2",
+        ModelStage.ARCHIVED: "1",
+    }
+    store.transition_model_version_stage(model, "3", "Archived")
+    store.transition_model_version_stage(model, "2", "None")
+    latest = {
+        mv.current_stage: mv.version for mv in store.get_registered_model(model).latest_versions
+    }
+    assert latest == {ModelStage.NONE: "2", ModelStage.ARCHIVED: "3"}
+
+
 def test_latest_versions_carry_their_tags(store: RegistryStore, model: str, src: Source) -> None:
     store.create_model_version(model, src("b/m"), tags={"k": "v"})
     (latest,) = store.get_registered_model(model).latest_versions

@@ -43,7 +43,12 @@ class ModelVersionTag:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+# ModelVersion and RegisteredModel are not frozen, unlike the other entities: searches build
+# pages of thousands of versions, and a frozen dataclass takes about ten times longer to
+# construct (each field is set through object.__setattr__). Treat them as read-only all the same.
+
+
+@dataclass(slots=True)
 class ModelVersion:
     """One version of a registered model. ``version`` is a string, as on the wire."""
 
@@ -64,7 +69,7 @@ class ModelVersion:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RegisteredModel:
     """A named model. ``aliases`` maps alias -> version; ``latest_versions`` holds the newest
     version in each stage that has one."""

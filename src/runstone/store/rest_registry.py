@@ -118,19 +118,11 @@ class RegistryRestPart:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[RegisteredModel]:
-        query = {
-            "filter": filter_string or None,
-            "max_results": v.check_int64(max_results, "max_results"),
-            "order_by": list(order_by) if order_by else None,
-            "page_token": page_token or None,
-        }
-        return self._get(
+        return self._search(
             "registered-models/search",
-            query,
-            lambda d: Page(
-                tuple(map(codec.registered_model, d.get("registered_models", ()))),
-                d.get("next_page_token") or None,
-            ),
+            "registered_models",
+            codec.registered_model,
+            (filter_string, max_results, order_by, page_token),
         )
 
     def get_latest_versions(
@@ -223,6 +215,23 @@ class RegistryRestPart:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[ModelVersion]:
+        return self._search(
+            "model-versions/search",
+            "model_versions",
+            codec.model_version,
+            (filter_string, max_results, order_by, page_token),
+        )
+
+    def _search(
+        self,
+        path: str,
+        field: str,
+        decode: Callable[[JsonDict], T],
+        args: tuple[str | None, int, Sequence[str] | None, str | None],
+    ) -> Page[T]:
+        """One page of a registry search: ``args`` are filter, max_results, order_by and
+        page token; the answer's ``field`` holds the items."""
+        filter_string, max_results, order_by, page_token = args
         query = {
             "filter": filter_string or None,
             "max_results": v.check_int64(max_results, "max_results"),
@@ -230,12 +239,9 @@ class RegistryRestPart:
             "page_token": page_token or None,
         }
         return self._get(
-            "model-versions/search",
+            path,
             query,
-            lambda d: Page(
-                tuple(map(codec.model_version, d.get("model_versions", ()))),
-                d.get("next_page_token") or None,
-            ),
+            lambda d: Page(tuple(map(decode, d.get(field, ()))), d.get("next_page_token") or None),
         )
 
     def transition_model_version_stage(

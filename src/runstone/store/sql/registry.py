@@ -28,26 +28,30 @@ from runstone.errors import AlreadyExists, InvalidParameterValue, NotFound
 from runstone.store import validation as v
 from runstone.store.sql import idempotency
 from runstone.store.sql.common import StoreParts, now_ms, upsert
-from runstone.store.sql.registry_search import (
+from runstone.store.sql.registry_loading import (
     STAGE_ORDER,
     VERSION_ROWS,
+    latest_versions,
+    load_model,
+    load_models,
+    load_versions,
+    refresh_latest,
+    version_entity,
+)
+from runstone.store.sql.registry_search import (
     alias_not_found,
     alias_row,
     download_uri,
     find_model,
-    latest_per_stage,
-    load_model,
-    load_models,
-    load_versions,
     model_not_found,
     model_row,
     search_models,
     search_versions,
-    version_entity,
     version_not_found,
     version_row,
 )
 from runstone.store.sql.tables import (
+    model_stage_latest,
     model_version_tags,
     model_versions,
     registered_model_aliases,
@@ -158,18 +162,8 @@ class RegistryPart(StoreParts):
         v.check_model_name(name)
         wanted = {_stage(s) for s in stages} if stages else set(STAGE_ORDER)
         with self._db.read() as conn:
-            model_key = model_row(conn, name).model_key
-            newest = latest_per_stage([model_key]).subquery()
-            rows = conn.execute(
-                VERSION_ROWS.join(
-                    newest,
-                    (newest.c.model_key == model_versions.c.model_key)
-                    & (newest.c.version == model_versions.c.version),
-                )
-            ).all()
-            rows = [r for r in rows if ModelStage(r.current_stage) in wanted]
-            rows.sort(key=lambda r: STAGE_ORDER.index(ModelStage(r.current_stage)))
-            return load_versions(conn, rows)
+            rows = latest_versions(conn, model_row(conn, name).model_key)
+            return load_versions(conn, [r for r in rows if ModelStage(r.current_stage) in wanted])
 
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         v.check_model_name(name)
@@ -328,6 +322,7 @@ class RegistryPart(StoreParts):
             )
             if gone.rowcount == 0:
                 raise version_not_found(name, number)
+            refresh_latest(conn, model_key)
             _touch_model(conn, model_key)
 
         self._db.write(work)
@@ -375,6 +370,7 @@ class RegistryPart(StoreParts):
                     .where(model_versions.c.version != number)
                     .values(current_stage=ModelStage.ARCHIVED.value, last_updated_timestamp=now)
                 )
+            refresh_latest(conn, model_key)
             _touch_model(conn, model_key, now)
             return load_versions(conn, [version_row(conn, name, number)])[0]
 
@@ -484,6 +480,14 @@ def _insert_version(
         "status_message": None,
     }
     conn.execute(insert(model_versions).values(row))
+    # The newest version of all is the newest in stage None: no need to recompute.
+    upsert(
+        conn,
+        model_stage_latest,
+        [{"model_key": model_key, "stage": ModelStage.NONE.value, "version": number}],
+        ["model_key", "stage"],
+        ["version"],
+    )
     if tag_rows:
         conn.execute(
             insert(model_version_tags),

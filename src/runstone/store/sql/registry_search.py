@@ -1,40 +1,28 @@
-"""Registry reads: stored rows -> RegisteredModel / ModelVersion entities, the two searches,
-single-row lookups and download URIs.
+"""Registry reads: the two searches, single-row lookups and download URIs.
 
-Entities are loaded many at a time: a page of models costs one query for the models plus one
-each for their tags, aliases, latest versions and those versions' tags, whatever the page size
-(per 500 models); a page of versions one query for the versions plus one each for their tags
-and aliases (per few thousand versions). Nothing is ever loaded one model or version at a time.
+Turning rows into entities, many at a time, is :mod:`registry_loading`'s job.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Connection,
+    Join,
     Row,
     Select,
-    Table,
     and_,
-    bindparam,
-    cast,
     exists,
-    func,
     select,
-    tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from runstone.entities import (
-    ModelStage,
     ModelVersion,
-    ModelVersionStatus,
     Page,
     RegisteredModel,
 )
@@ -51,8 +39,17 @@ from runstone.search import (
 )
 from runstone.store import validation as v
 from runstone.store.paging import decode_page_token, next_token
-from runstone.store.sql.common import chunked
+from runstone.store.sql.common import collector_paused
 from runstone.store.sql.filters import Condition, combine, compare
+from runstone.store.sql.registry_loading import (
+    VERSION_ALIASES,
+    VERSION_ROWS,
+    VERSION_TAGS,
+    VersionKey,
+    load_models,
+    load_versions,
+    version_entity,
+)
 from runstone.store.sql.tables import (
     model_version_tags,
     model_versions,
@@ -64,22 +61,8 @@ from runstone.store.sql.tables import (
 # Registered models tagged like this are prompts, which registry searches leave out unless
 # the filter asks about the tag.
 PROMPT_TAG = "mlflow.prompt.is_prompt"
-# The order stages are listed in by ``latest_versions`` and ``get_latest_versions``.
-STAGE_ORDER: tuple[ModelStage, ...] = tuple(ModelStage)
 # How many ``models:/`` hops a download URI may take before the chain is called a loop.
 MAX_SOURCE_HOPS = 10
-# (model_key, version) pairs per tuple-IN query: two bound parameters each, well below
-# SQLite's 32766 and PostgreSQL's 65535.
-PAIR_CHUNK = 5000
-
-VersionKey = tuple[int, int]
-_STAGES = {stage.value: stage for stage in ModelStage}
-_STATUSES = {status.name: status for status in ModelVersionStatus}
-
-# A version row: the model's name and every column of the version.
-VERSION_ROWS: Select[Any] = select(registered_models.c.name, model_versions).join(
-    registered_models, registered_models.c.model_key == model_versions.c.model_key
-)
 
 _VERSION_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
     "name": registered_models.c.name,
@@ -94,171 +77,6 @@ _MODEL_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
     "name": registered_models.c.name,
     "last_updated_timestamp": registered_models.c.last_updated_timestamp,
 }
-
-
-# -- loading -------------------------------------------------------------------------------------
-
-
-def version_entity(
-    name: str, row: Row[Any], tags: dict[str, str], aliases: Iterable[str]
-) -> ModelVersion:
-    return ModelVersion(
-        name=name,
-        version=str(row.version),
-        creation_timestamp=row.creation_timestamp,
-        last_updated_timestamp=row.last_updated_timestamp,
-        current_stage=_STAGES[row.current_stage],
-        description=row.description,
-        user_id=row.user_id,
-        source=row.source,
-        run_id=row.run_id or "",
-        run_link=row.run_link or "",
-        model_id=row.model_id or "",
-        status=_STATUSES[row.status],
-        status_message=row.status_message or "",
-        tags=tags,
-        aliases=tuple(sorted(aliases)),
-    )
-
-
-def load_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
-    """Versions for rows of :data:`VERSION_ROWS`, in their order, with tags and aliases."""
-    pairs = [(row.model_key, row.version) for row in rows]
-    tags = version_tags(conn, pairs)
-    aliases = version_aliases(conn, pairs)
-    return [
-        version_entity(row.name, row, tags.get(pair, {}), aliases.get(pair, ()))
-        for row, pair in zip(rows, pairs, strict=True)
-    ]
-
-
-def version_tags(conn: Connection, pairs: Sequence[VersionKey]) -> dict[VersionKey, dict[str, str]]:
-    result: dict[VersionKey, dict[str, str]] = defaultdict(dict)
-    table = model_version_tags
-    query = select(table.c.model_key, table.c.version, table.c.key, table.c.value)
-    for model_key, version, key, value in _of_versions(conn, query, table, pairs):
-        result[(model_key, version)][key] = value
-    return result
-
-
-def version_aliases(conn: Connection, pairs: Sequence[VersionKey]) -> dict[VersionKey, list[str]]:
-    result: dict[VersionKey, list[str]] = defaultdict(list)
-    table = registered_model_aliases
-    query = select(table.c.model_key, table.c.version, table.c.alias)
-    for model_key, version, alias in _of_versions(conn, query, table, pairs):
-        result[(model_key, version)].append(alias)
-    return result
-
-
-def _of_versions(
-    conn: Connection, query: Select[Any], table: Table, pairs: Sequence[VersionKey]
-) -> Iterator[Sequence[Any]]:
-    """The rows of ``query`` (over ``table``) that belong to the versions ``pairs`` names.
-
-    PostgreSQL takes all pairs at once as two arrays joined through ``unnest`` (its planner
-    needs seconds for a few thousand row values in an IN list); the others take tuple-IN
-    lists of :data:`PAIR_CHUNK` pairs.
-    """
-    if not pairs:
-        return
-    if conn.dialect.name == "postgresql":
-        keys, numbers = (list(column) for column in zip(*pairs, strict=True))
-        wanted = (
-            func.unnest(
-                cast(bindparam("keys", keys), ARRAY(BigInteger)),
-                cast(bindparam("numbers", numbers), ARRAY(BigInteger)),
-            )
-            .table_valued("model_key", "version")
-            .render_derived()
-        )
-        yield from conn.execute(
-            query.join(
-                wanted,
-                and_(table.c.model_key == wanted.c.model_key, table.c.version == wanted.c.version),
-            )
-        ).all()
-        return
-    for part in chunked(pairs, PAIR_CHUNK):
-        yield from conn.execute(
-            query.where(tuple_(table.c.model_key, table.c.version).in_(part))
-        ).all()
-
-
-def load_models(conn: Connection, rows: Sequence[Row[Any]]) -> list[RegisteredModel]:
-    """Models for rows of ``registered_models``, in their order, with tags, aliases and the
-    newest version in each stage (listed in stage order: None, Staging, Production, Archived)."""
-    names = {row.model_key: row.name for row in rows}
-    tags: dict[int, dict[str, str]] = defaultdict(dict)
-    aliases: dict[int, dict[str, int]] = defaultdict(dict)
-    latest: dict[int, list[ModelVersion]] = defaultdict(list)
-    for part in chunked(list(names)):
-        query = select(registered_model_tags).where(registered_model_tags.c.model_key.in_(part))
-        for row in conn.execute(query):
-            tags[row.model_key][row.key] = row.value
-        query = select(registered_model_aliases).where(
-            registered_model_aliases.c.model_key.in_(part)
-        )
-        for row in conn.execute(query):
-            aliases[row.model_key][row.alias] = row.version
-        for model_key, version in _latest_versions(conn, part, names, aliases):
-            latest[model_key].append(version)
-    return [
-        RegisteredModel(
-            name=row.name,
-            creation_timestamp=row.creation_timestamp,
-            last_updated_timestamp=row.last_updated_timestamp,
-            description=row.description,
-            user_id=row.user_id,
-            tags=tags[row.model_key],
-            aliases={a: str(n) for a, n in sorted(aliases[row.model_key].items())},
-            latest_versions=tuple(latest[row.model_key]),
-        )
-        for row in rows
-    ]
-
-
-def _latest_versions(
-    conn: Connection,
-    model_keys: Sequence[int],
-    names: dict[int, str],
-    aliases: dict[int, dict[str, int]],
-) -> list[tuple[int, ModelVersion]]:
-    newest = latest_per_stage(model_keys).subquery()
-    query = select(model_versions).join(
-        newest,
-        and_(
-            newest.c.model_key == model_versions.c.model_key,
-            newest.c.version == model_versions.c.version,
-        ),
-    )
-    rows = sorted(
-        conn.execute(query).all(),
-        key=lambda r: (r.model_key, STAGE_ORDER.index(ModelStage(r.current_stage))),
-    )
-    tags = version_tags(conn, [(r.model_key, r.version) for r in rows])
-    return [
-        (
-            r.model_key,
-            version_entity(
-                names[r.model_key],
-                r,
-                tags.get((r.model_key, r.version), {}),
-                [a for a, n in aliases[r.model_key].items() if n == r.version],
-            ),
-        )
-        for r in rows
-    ]
-
-
-def latest_per_stage(model_keys: Sequence[int]) -> Select[Any]:
-    """(model_key, current_stage, version) of the newest version in each stage of each model,
-    read off the (model_key, current_stage, version) index."""
-    mv = model_versions.c
-    return (
-        select(mv.model_key, mv.current_stage, func.max(mv.version).label("version"))
-        .where(mv.model_key.in_(list(model_keys)))
-        .group_by(mv.model_key, mv.current_stage)
-    )
 
 
 # -- searching registered models -----------------------------------------------------------------
@@ -279,29 +97,32 @@ def search_models(
     if expr is not None:
         query = query.where(combine(expr, _model_leaf))
     if not mentions_tag(expr, PROMPT_TAG):
-        query = query.where(~is_prompt(registered_models.c.model_key))
-    rows = conn.execute(query).all()
-    return Page(tuple(load_models(conn, rows[:limit])), next_token(offset, limit, len(rows)))
+        query = query.where(not_a_prompt(registered_models.c.model_key))
+    with collector_paused():
+        rows = conn.execute(query).all()
+        return Page(tuple(load_models(conn, rows[:limit])), next_token(offset, limit, len(rows)))
 
 
 def _model_leaf(cmp: Comparison) -> Condition:
+    """A condition on ``registered_models``. Tag comparisons are uncorrelated IN subqueries
+    (read once per search through the tag-key index, not probed once per model)."""
     if cmp.entity is Entity.TAG:
         table = registered_model_tags
         if cmp.key == PROMPT_TAG and cmp.op is Op.NE:
             # MLflow's clients add ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every
             # registry search: a model without the tag is no prompt, so it must match.
-            return ~exists(
-                select(table.c.key)
-                .where(table.c.model_key == registered_models.c.model_key)
-                .where(table.c.key == PROMPT_TAG)
-                .where(table.c.value == cmp.value)
+            tagged = (
+                select(table.c.model_key)
+                .where(table.c.key == PROMPT_TAG, table.c.value == cmp.value)
+                .correlate(None)
             )
-        return exists(
-            select(table.c.key)
-            .where(table.c.model_key == registered_models.c.model_key)
-            .where(table.c.key == cmp.key)
-            .where(compare(table.c.value, cmp.op, cmp.value))
+            return registered_models.c.model_key.not_in(tagged)
+        tagged = (
+            select(table.c.model_key)
+            .where(table.c.key == cmp.key, compare(table.c.value, cmp.op, cmp.value))
+            .correlate(None)
         )
+        return registered_models.c.model_key.in_(tagged)
     return compare(_attribute(_MODEL_ATTRIBUTES, cmp.key, "Registered models"), cmp.op, cmp.value)
 
 
@@ -323,14 +144,16 @@ def mentions_tag(expr: Expr | None, key: str) -> bool:
     return any(mentions_tag(term, key) for term in expr.terms)
 
 
-def is_prompt(model_key: ColumnElement[Any]) -> Condition:
+def not_a_prompt(model_key: ColumnElement[Any]) -> Condition:
+    """``model_key`` is no prompt's: an uncorrelated NOT IN, which databases evaluate once
+    per query rather than once per row (prompts are few)."""
     table = registered_model_tags
-    return exists(
-        select(table.c.key)
-        .where(table.c.model_key == model_key)
-        .where(table.c.key == PROMPT_TAG)
-        .where(table.c.value == "true")
+    prompts = (
+        select(table.c.model_key)
+        .where(table.c.key == PROMPT_TAG, table.c.value == "true")
+        .correlate(None)
     )
+    return model_key.not_in(prompts)
 
 
 # -- searching model versions --------------------------------------------------------------------
@@ -349,20 +172,69 @@ def search_versions(
     offset = decode_page_token(page_token)
     expr = parse_filter(filter_string, SearchKind.MODEL_VERSIONS)
     ordering = _version_ordering(parse_order_by(order_by, SearchKind.MODEL_VERSIONS))
-    query = VERSION_ROWS.order_by(*ordering).limit(limit + 1).offset(offset)
-    if expr is not None:
-        query = query.where(combine(expr, _version_leaf))
-    if not mentions_tag(expr, PROMPT_TAG):
-        query = query.where(~is_prompt(model_versions.c.model_key))
-    rows = conn.execute(query).all()
-    return Page(tuple(load_versions(conn, rows[:limit])), next_token(offset, limit, len(rows)))
+    matches = None if expr is None else combine(expr, _version_leaf)
+    hide_prompts = not mentions_tag(expr, PROMPT_TAG)
+    query = _matching(VERSION_ROWS, matches, hide_prompts)
+    with collector_paused():
+        rows = conn.execute(query.order_by(*ordering).limit(limit + 1).offset(offset)).all()
+        token = next_token(offset, limit, len(rows))
+        if offset or token:
+            return Page(tuple(load_versions(conn, rows[:limit])), token)
+        # Every match is on this page (the common case: one model's versions, or all of them):
+        # their tags and aliases are read with the same conditions instead of naming thousands
+        # of versions in IN lists.
+        tags: dict[VersionKey, dict[str, str]] = defaultdict(dict)
+        query = _matching(VERSION_TAGS, matches, hide_prompts)
+        for model_key, number, key, value in conn.execute(query).all():
+            tags[(model_key, number)][key] = value
+        aliases: dict[VersionKey, list[str]] = defaultdict(list)
+        query = _matching(VERSION_ALIASES, matches, hide_prompts)
+        for model_key, number, alias in conn.execute(query).all():
+            aliases[(model_key, number)].append(alias)
+        return Page(
+            tuple(
+                version_entity(
+                    row[0],
+                    row,
+                    tags.get((row[1], row[2])) or {},
+                    aliases.get((row[1], row[2]), ()),
+                )
+                for row in rows
+            )
+        )
+
+
+def _matching(query: Select[Any], matches: Condition | None, hide_prompts: bool) -> Select[Any]:
+    """``query`` (over ``model_versions``, or another table with model_key and version
+    columns) narrowed to the versions ``matches`` selects (a condition on ``model_versions``
+    and ``registered_models``, joined in when needed), without prompts' versions if
+    ``hide_prompts``."""
+    table = query.get_final_froms()[0]
+    if isinstance(table, Join):  # VERSION_ROWS: model_versions joined to registered_models
+        table = model_versions
+    if hide_prompts:
+        query = query.where(not_a_prompt(table.c.model_key))
+    if matches is None:
+        return query
+    if table is not model_versions:
+        query = query.join_from(
+            table,
+            model_versions,
+            and_(
+                model_versions.c.model_key == table.c.model_key,
+                model_versions.c.version == table.c.version,
+            ),
+        ).join(registered_models, registered_models.c.model_key == model_versions.c.model_key)
+    return query.where(matches)
 
 
 def _version_leaf(cmp: Comparison) -> Condition:
     if cmp.entity is Entity.TAG:
         if cmp.key == PROMPT_TAG:  # a model's tag, also set on its versions
             return _model_leaf(cmp)
-        table = model_version_tags
+        # An alias: the tags query of a search applies this condition over model_version_tags
+        # itself, which must stay the outer query's table, not be correlated away.
+        table = model_version_tags.alias("filtered_tags")
         return exists(
             select(table.c.key)
             .where(table.c.model_key == model_versions.c.model_key)
@@ -414,15 +286,6 @@ def model_row(conn: Connection, name: str, for_update: bool = False) -> Row[Any]
     if row is None:
         raise model_not_found(name)
     return row
-
-
-def load_model(conn: Connection, model_key: int) -> RegisteredModel:
-    row = conn.execute(
-        select(registered_models).where(registered_models.c.model_key == model_key)
-    ).first()
-    if row is None:  # only when a model made under an idempotency key was deleted since
-        raise NotFound("The registered model made by this request no longer exists")
-    return load_models(conn, [row])[0]
 
 
 def version_row(conn: Connection, name: str, number: int) -> Row[Any]:

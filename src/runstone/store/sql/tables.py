@@ -260,6 +260,7 @@ registered_model_tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", LongText, nullable=False),
     PrimaryKeyConstraint("model_key", "key"),
+    Index(None, "key"),  # tag filters and the prompt check start from a key
     **_MYSQL,
 )
 
@@ -316,5 +317,22 @@ registered_model_aliases = Table(
         ondelete="CASCADE",
     ),
     Index(None, "model_key", "version"),
+    **_MYSQL,
+)
+
+# The newest version in each stage of each model (what ``latest_versions`` lists), kept by the
+# writes that create, delete or move versions so that reading it never scans a model's versions.
+model_stage_latest = Table(
+    "model_stage_latest",
+    metadata,
+    Column("model_key", AutoId, nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    PrimaryKeyConstraint("model_key", "stage"),
+    ForeignKeyConstraint(
+        ["model_key", "version"],
+        ["model_versions.model_key", "model_versions.version"],
+        ondelete="CASCADE",
+    ),
     **_MYSQL,
 )

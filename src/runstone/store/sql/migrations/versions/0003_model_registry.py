@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("model_key", "key", name=op.f("pk_registered_model_tags")),
         **MYSQL_OPTIONS,
     )
+    op.create_index(op.f("ix_registered_model_tags_key"), "registered_model_tags", ["key"])
     op.create_table(
         "model_versions",
         sa.Column("model_key", AUTO_ID, nullable=False),
@@ -130,8 +131,24 @@ def upgrade() -> None:
         ["model_key", "version"],
     )
 
+    op.create_table(
+        "model_stage_latest",
+        sa.Column("model_key", AUTO_ID, nullable=False),
+        sa.Column("stage", sa.String(length=20), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_key", "version"],
+            ["model_versions.model_key", "model_versions.version"],
+            name=op.f("fk_model_stage_latest_model_key_model_versions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("model_key", "stage", name=op.f("pk_model_stage_latest")),
+        **MYSQL_OPTIONS,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("model_stage_latest")
     op.drop_table("registered_model_aliases")
     op.drop_table("model_version_tags")
     op.drop_table("model_versions")
