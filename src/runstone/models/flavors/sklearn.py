@@ -1,0 +1,271 @@
+"""The ``sklearn`` flavor: scikit-learn estimators saved as ``model.skops`` or ``model.pkl``.
+
+Files are laid out as MLflow lays them out (mlflow-compat.md §5.4), so a model saved here
+loads with ``mlflow.sklearn.load_model`` and ``mlflow.pyfunc.load_model``, and one MLflow saved
+loads here. For that reason the ``python_function`` block names ``loader_module:
+mlflow.sklearn`` — MLflow can only resolve its own module name — and
+:func:`runstone.models.pyfunc.load_model` maps that name to this module, so Runstone never needs
+MLflow installed to load it.
+
+Security: loading a pickle or cloudpickle file runs code chosen by whoever wrote it; only load
+models you trust. skops (the default when installed) refuses types it does not trust, which is
+why saving checks the file loads with the trusted types recorded in ``MLmodel`` — though that
+list is read from the model itself, so it protects against accidents, not against a crafted file.
+
+scikit-learn, skops and cloudpickle are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import pickle
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from runstone.errors import InvalidParameterValue, NotFound
+from runstone.models import pyfunc
+from runstone.models.signature import ModelSignature
+from runstone.models.spec import ModelSpec
+
+FLAVOR_NAME: Final = "sklearn"
+SERIALIZATION_FORMAT_SKOPS: Final = "skops"
+SERIALIZATION_FORMAT_PICKLE: Final = "pickle"
+SERIALIZATION_FORMAT_CLOUDPICKLE: Final = "cloudpickle"
+SERIALIZATION_FORMATS: Final = (
+    SERIALIZATION_FORMAT_SKOPS,
+    SERIALIZATION_FORMAT_PICKLE,
+    SERIALIZATION_FORMAT_CLOUDPICKLE,
+)
+SKOPS_MODEL_FILE: Final = "model.skops"
+PICKLE_MODEL_FILE: Final = "model.pkl"
+# The loader module written in the python_function block: MLflow's name, for portability.
+PYFUNC_LOADER_MODULE: Final = "mlflow.sklearn"
+# Estimator methods a python_function block may name as its predict_fn.
+PREDICT_FNS: Final = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "predict_joint_log_proba",
+    "decision_function",
+    "score",
+)
+
+
+def default_serialization_format() -> str:
+    """``skops`` when it is installed (it loads without running arbitrary code), else
+    ``cloudpickle``."""
+    if importlib.util.find_spec("skops") is not None:
+        return SERIALIZATION_FORMAT_SKOPS
+    return SERIALIZATION_FORMAT_CLOUDPICKLE
+
+
+def _estimator_modules(sk_model: Any) -> list[str]:
+    """The modules of the estimator and of the estimators nested in it (pipeline steps,
+    meta-estimators), so a pipeline with an xgboost step pins xgboost too."""
+    objects = [sk_model]
+    get_params = getattr(sk_model, "get_params", None)
+    if callable(get_params):
+        # A broken custom get_params only costs a requirement pin.
+        with contextlib.suppress(Exception):
+            objects += [v for v in get_params(deep=True).values() if hasattr(v, "get_params")]
+    modules: list[str] = []
+    for obj in objects:
+        modules.extend(klass.__module__ for klass in type(obj).__mro__ if klass is not object)
+    return modules
+
+
+def _dump(sk_model: Any, file_path: Path, fmt: str, trusted: list[str] | None) -> None:
+    if fmt == SERIALIZATION_FORMAT_SKOPS:
+        import skops.io  # type: ignore[import-untyped]
+
+        skops.io.dump(sk_model, file_path)
+        untrusted = set(skops.io.get_untrusted_types(file=file_path)) - set(trusted or ())
+        if untrusted:
+            file_path.unlink()
+            raise InvalidParameterValue(
+                "The model holds types skops does not trust: "
+                f"{', '.join(sorted(untrusted))}. If you trust them, pass them as "
+                "skops_trusted_types; otherwise save with serialization_format='cloudpickle'."
+            )
+        return
+    with open(file_path, "wb") as handle:
+        if fmt == SERIALIZATION_FORMAT_PICKLE:
+            pickle.dump(sk_model, handle, protocol=pickle.DEFAULT_PROTOCOL)
+        else:
+            import cloudpickle  # type: ignore[import-untyped]
+
+            # The default protocol, not the newest: older Pythons can read the file too.
+            cloudpickle.dump(sk_model, handle, protocol=pickle.DEFAULT_PROTOCOL)
+
+
+def save_model(
+    sk_model: Any,
+    path: str | os.PathLike[str],
+    serialization_format: str | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: str | os.PathLike[str] | Iterable[str] | None = None,
+    extra_pip_requirements: str | os.PathLike[str] | Iterable[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    code_paths: Iterable[str | os.PathLike[str]] | None = None,
+    skops_trusted_types: Iterable[str] | None = None,
+    pyfunc_predict_fn: str = "predict",
+) -> ModelSpec:
+    """Save a scikit-learn estimator to a new local directory in MLflow's layout.
+
+    ``serialization_format`` is ``skops`` (the default when skops is installed), ``cloudpickle``
+    (the default otherwise) or ``pickle``. With skops, every type the file holds beyond skops'
+    defaults must be listed in ``skops_trusted_types``, which is recorded in ``MLmodel`` for the
+    loader. Without a ``signature``, one is inferred from ``input_example`` and the estimator's
+    prediction on it; ``signature=False`` saves none. Returns the written ``MLmodel``.
+    """
+    import sklearn  # type: ignore[import-untyped]
+
+    fmt = serialization_format or default_serialization_format()
+    if fmt not in SERIALIZATION_FORMATS:
+        raise InvalidParameterValue(
+            f"Unknown serialization_format {fmt!r}: expected one of "
+            f"{', '.join(SERIALIZATION_FORMATS)}."
+        )
+    if pyfunc_predict_fn not in PREDICT_FNS:
+        raise InvalidParameterValue(
+            f"Unknown pyfunc_predict_fn {pyfunc_predict_fn!r}: expected one of "
+            f"{', '.join(PREDICT_FNS)}."
+        )
+    trusted = None if skops_trusted_types is None else list(skops_trusted_types)
+    root = pyfunc.prepare_model_dir(path)
+    try:
+        spec = ModelSpec(metadata=None if metadata is None else dict(metadata))
+        if input_example is not None:
+            pyfunc.save_input_example(spec, root, input_example)
+        code = pyfunc.copy_code_paths(root, code_paths)
+        model_file = SKOPS_MODEL_FILE if fmt == SERIALIZATION_FORMAT_SKOPS else PICKLE_MODEL_FILE
+        _dump(sk_model, root / model_file, fmt, trusted)
+        if hasattr(sk_model, pyfunc_predict_fn):
+            pyfunc.add_pyfunc_flavor(
+                spec,
+                PYFUNC_LOADER_MODULE,
+                code=code,
+                model_path=model_file,
+                predict_fn=pyfunc_predict_fn,
+            )
+        spec.add_flavor(
+            FLAVOR_NAME,
+            pickled_model=model_file,
+            sklearn_version=sklearn.__version__,
+            serialization_format=fmt,
+            code=code,
+            skops_trusted_types=trusted,
+        )
+        if signature is None and input_example is not None:
+            signature = pyfunc.infer_signature_from_example(
+                input_example, getattr(sk_model, pyfunc_predict_fn)
+            )
+        extra = {
+            SERIALIZATION_FORMAT_SKOPS: ["skops"],
+            SERIALIZATION_FORMAT_CLOUDPICKLE: ["cloudpickle"],
+        }.get(fmt, [])
+        return pyfunc.finish_model(
+            spec,
+            root,
+            signature=signature if isinstance(signature, ModelSignature) else None,
+            modules=["sklearn", *extra, *_estimator_modules(sk_model)],
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+        )
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def _read_file(file_path: Path, fmt: str, trusted: list[str] | None) -> Any:
+    """Deserialize one model file; pickle formats run code from the file (trusted models only)."""
+    if fmt not in SERIALIZATION_FORMATS:
+        raise InvalidParameterValue(
+            f"Unknown serialization_format {fmt!r} in the sklearn flavor of {str(file_path)!r}."
+        )
+    if not file_path.is_file():
+        raise NotFound(f"Could not find the sklearn model file {str(file_path)!r}.")
+    if fmt == SERIALIZATION_FORMAT_SKOPS:
+        import skops.io
+
+        return skops.io.load(file_path, trusted=trusted)
+    with open(file_path, "rb") as handle:
+        if fmt == SERIALIZATION_FORMAT_PICKLE:
+            return pickle.load(handle)
+        import cloudpickle
+
+        return cloudpickle.load(handle)
+
+
+def load_model(path: str | os.PathLike[str]) -> Any:
+    """The scikit-learn estimator of a local model directory (Runstone's or MLflow's).
+
+    Reads skops, cloudpickle and pickle files; a flavor without ``serialization_format`` is
+    pickle, as MLflow assumes. Only load models you trust.
+    """
+    root = Path(path)
+    conf = ModelSpec.load(root).flavor(FLAVOR_NAME)
+    model_file = conf.get("pickled_model")
+    if not isinstance(model_file, str):
+        raise InvalidParameterValue(
+            f"Invalid MLmodel at {str(root)!r}: the sklearn flavor has no pickled_model."
+        )
+    pyfunc._add_code_path(root, conf.get("code"))
+    fmt = conf.get("serialization_format") or SERIALIZATION_FORMAT_PICKLE
+    return _read_file(root / model_file, fmt, conf.get("skops_trusted_types"))
+
+
+class SklearnPyfunc:
+    """The ``python_function`` face of an estimator: ``predict(data, params=None)``.
+
+    ``params`` is accepted for the common interface; estimators take no per-call options.
+    The other predict methods of :data:`PREDICT_FNS` are exposed for ``predict_fn``.
+    """
+
+    def __init__(self, sk_model: Any) -> None:
+        self.sk_model = sk_model
+
+    def get_raw_model(self) -> Any:
+        return self.sk_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.sk_model.predict(data)
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in PREDICT_FNS or name.startswith("__"):
+            raise AttributeError(name)
+        method = getattr(self.sk_model, name)
+
+        def call(data: Any, params: dict[str, Any] | None = None) -> Any:
+            return method(data)  # estimators take no per-call params
+
+        return call
+
+
+def _load_pyfunc(path: str, model_config: Mapping[str, Any] | None = None) -> SklearnPyfunc:
+    """The loader for ``loader_module: mlflow.sklearn``: ``path`` is the model directory, or
+    (as MLflow allows) the model file itself, its ``MLmodel`` being in the same directory."""
+    given = Path(path)
+    root = given.parent if given.is_file() else given
+    spec = ModelSpec.load(root)
+    if spec.has_flavor(FLAVOR_NAME):
+        conf = spec.flavor(FLAVOR_NAME)
+        fmt = conf.get("serialization_format") or SERIALIZATION_FORMAT_PICKLE
+        trusted = conf.get("skops_trusted_types")
+    else:
+        fmt, trusted = SERIALIZATION_FORMAT_PICKLE, None
+    if given.is_file():
+        model_file = given
+    else:
+        model_path = spec.flavor(pyfunc.FLAVOR_NAME).get("model_path")
+        if not isinstance(model_path, str):
+            raise InvalidParameterValue(
+                f"Invalid MLmodel at {str(root)!r}: the python_function flavor has no model_path."
+            )
+        model_file = root / model_path
+    return SklearnPyfunc(_read_file(model_file, fmt, trusted))

@@ -1,0 +1,192 @@
+"""The sklearn flavor: skops, cloudpickle and pickle files, the python_function face, and
+model directories shared with the official MLflow in both directions."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runstone.errors import InvalidParameterValue
+from runstone.models import pyfunc
+from runstone.models.flavors import sklearn as flavor
+
+pytest.importorskip("sklearn")
+pd = pytest.importorskip("pandas")
+
+from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+
+class ConstantClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """A custom estimator: skops does not trust its type by default."""
+
+    def fit(self, X: Any, y: Any) -> ConstantClassifier:
+        self.classes_ = sorted(set(y))
+        return self
+
+    def predict(self, X: Any) -> list[Any]:
+        return [self.classes_[0]] * len(X)
+
+
+@pytest.fixture
+def data() -> tuple[Any, list[int]]:
+    X = pd.DataFrame({"a": [0.0, 1.0, 1.0, 0.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    return X, [0, 1, 1, 0]
+
+
+@pytest.fixture
+def model(data: tuple[Any, list[int]]) -> Any:
+    X, y = data
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+
+
+def _mlmodel(path: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load((path / "MLmodel").read_text())
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("fmt", "file_name"),
+    [("skops", "model.skops"), ("cloudpickle", "model.pkl"), ("pickle", "model.pkl")],
+)
+def test_round_trip(
+    tmp_path: Path, model: Any, data: tuple[Any, list[int]], fmt: str, file_name: str
+) -> None:
+    X, _ = data
+    spec = flavor.save_model(model, tmp_path / "m", serialization_format=fmt)
+    assert (tmp_path / "m" / file_name).is_file()
+    conf = spec.flavors["sklearn"]
+    assert conf["pickled_model"] == file_name
+    assert conf["serialization_format"] == fmt
+    assert conf["code"] is None
+    assert conf["skops_trusted_types"] is None
+    import sklearn
+
+    assert conf["sklearn_version"] == sklearn.__version__
+    assert spec.flavors["python_function"]["loader_module"] == "mlflow.sklearn"
+    assert spec.flavors["python_function"]["model_path"] == file_name
+    requirements = (tmp_path / "m/requirements.txt").read_text().split("\n")
+    assert any(r.startswith("scikit-learn==") for r in requirements)
+    if fmt != "pickle":
+        assert any(r.startswith(f"{fmt}==") for r in requirements)
+
+    loaded = flavor.load_model(tmp_path / "m")
+    assert list(loaded.predict(X)) == list(model.predict(X))
+    generic = pyfunc.load_model(tmp_path / "m")
+    assert list(generic.predict(X)) == list(model.predict(X))
+
+
+def test_default_format_is_skops_when_installed(tmp_path: Path, model: Any) -> None:
+    pytest.importorskip("skops")
+    assert flavor.save_model(model, tmp_path / "m").flavors["sklearn"]["serialization_format"] == (
+        "skops"
+    )
+
+
+def test_predict_fn_and_example_signature(
+    tmp_path: Path, model: Any, data: tuple[Any, list[int]]
+) -> None:
+    X, _ = data
+    spec = flavor.save_model(
+        model, tmp_path / "m", input_example=X, pyfunc_predict_fn="predict_proba"
+    )
+    assert spec.signature is not None
+    assert spec.flavors["python_function"]["predict_fn"] == "predict_proba"
+    probabilities = pyfunc.load_model(tmp_path / "m").predict(X)
+    assert probabilities.shape == (4, 2)
+    with pytest.raises(InvalidParameterValue, match="'a'"):
+        pyfunc.load_model(tmp_path / "m").predict(pd.DataFrame({"b": [1.0]}))
+
+
+def test_skops_untrusted_types_need_consent(tmp_path: Path, data: tuple[Any, list[int]]) -> None:
+    pytest.importorskip("skops")
+    X, y = data
+    custom = ConstantClassifier().fit(X, y)
+    with pytest.raises(InvalidParameterValue, match="ConstantClassifier"):
+        flavor.save_model(custom, tmp_path / "m", serialization_format="skops")
+    assert not (tmp_path / "m").exists()
+    trusted = [f"{__name__}.ConstantClassifier"]
+    spec = flavor.save_model(
+        custom, tmp_path / "m", serialization_format="skops", skops_trusted_types=trusted
+    )
+    assert spec.flavors["sklearn"]["skops_trusted_types"] == trusted
+    assert flavor.load_model(tmp_path / "m").predict(X) == [0, 0, 0, 0]
+
+
+def test_bad_arguments(tmp_path: Path, model: Any) -> None:
+    with pytest.raises(InvalidParameterValue, match="serialization_format"):
+        flavor.save_model(model, tmp_path / "a", serialization_format="joblib")
+    with pytest.raises(InvalidParameterValue, match="pyfunc_predict_fn"):
+        flavor.save_model(model, tmp_path / "b", pyfunc_predict_fn="transform")
+
+
+# -------------------------------------------------------------- the official MLflow, both ways
+
+
+@pytest.fixture
+def mlflow_sklearn() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pytest.importorskip("mlflow")
+        import mlflow.pyfunc
+        import mlflow.sklearn
+
+    return mlflow
+
+
+def _quiet(call: Any, *args: Any, **kwargs: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call(*args, **kwargs)
+
+
+@pytest.mark.parametrize("fmt", ["skops", "cloudpickle", "pickle"])
+def test_mlflow_saved_model_loads_in_runstone(
+    tmp_path: Path, model: Any, data: tuple[Any, list[int]], mlflow_sklearn: Any, fmt: str
+) -> None:
+    X, _ = data
+    _quiet(
+        mlflow_sklearn.sklearn.save_model,
+        model,
+        str(tmp_path / "m"),
+        serialization_format=fmt,
+        input_example=X,
+    )
+    assert list(flavor.load_model(tmp_path / "m").predict(X)) == list(model.predict(X))
+    assert list(pyfunc.load_model(tmp_path / "m").predict(X)) == list(model.predict(X))
+
+
+@pytest.mark.parametrize("fmt", ["skops", "cloudpickle"])
+def test_runstone_saved_model_loads_in_mlflow(
+    tmp_path: Path, model: Any, data: tuple[Any, list[int]], mlflow_sklearn: Any, fmt: str
+) -> None:
+    X, _ = data
+    flavor.save_model(model, tmp_path / "m", serialization_format=fmt, input_example=X)
+    native = _quiet(mlflow_sklearn.sklearn.load_model, str(tmp_path / "m"))
+    assert list(native.predict(X)) == list(model.predict(X))
+    generic = _quiet(mlflow_sklearn.pyfunc.load_model, str(tmp_path / "m"))
+    assert list(_quiet(generic.predict, X)) == list(model.predict(X))
+
+
+@pytest.mark.parametrize("fmt", ["skops", "cloudpickle"])
+def test_mlmodel_matches_mlflow(
+    tmp_path: Path, model: Any, data: tuple[Any, list[int]], mlflow_sklearn: Any, fmt: str
+) -> None:
+    X, _ = data
+    kwargs = {"serialization_format": fmt, "input_example": X, "metadata": {"k": "v"}}
+    _quiet(mlflow_sklearn.sklearn.save_model, model, str(tmp_path / "theirs"), **kwargs)
+    flavor.save_model(model, tmp_path / "ours", **kwargs)
+    theirs, ours = _mlmodel(tmp_path / "theirs"), _mlmodel(tmp_path / "ours")
+    # Runstone is not an MLflow version, so it leaves mlflow_version out (ModelSpec's rule).
+    assert set(theirs) - {"mlflow_version"} == set(ours)
+    for key in ("flavors", "signature", "saved_input_example_info", "metadata", "model_id"):
+        assert ours[key] == theirs[key], key
+    assert (tmp_path / "ours/input_example.json").read_text() == (
+        tmp_path / "theirs/input_example.json"
+    ).read_text()
