@@ -5,6 +5,7 @@ from __future__ import annotations
 from runstone.entities.artifact import FileInfo
 from runstone.entities.dataset import Dataset, DatasetInput, InputTag
 from runstone.entities.experiment import Experiment, ExperimentTag, LifecycleStage
+from runstone.entities.logged_model import LoggedModel, LoggedModelStatus
 from runstone.entities.metric import Metric, MetricHistory, MetricSummary
 from runstone.entities.page import Page
 from runstone.entities.registry import (
@@ -16,11 +17,13 @@ from runstone.entities.registry import (
     RegisteredModelTag,
 )
 from runstone.entities.run import (
+    LoggedModelOutput,
     Param,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
     ViewType,
@@ -34,6 +37,9 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelOutput",
+    "LoggedModelStatus",
     "Metric",
     "MetricHistory",
     "MetricSummary",
@@ -49,6 +55,7 @@ __all__ = [
     "RunData",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
     "ViewType",

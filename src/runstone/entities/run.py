@@ -77,7 +77,21 @@ class RunInputs:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedModelOutput:
+    """A logged model the run produced, at a step (MLflow 3)."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    model_outputs: tuple[LoggedModelOutput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     info: RunInfo
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)

@@ -98,6 +98,7 @@ def _serving(endpoint: Endpoint[M], ctx: ServerContext) -> Callable[[Request], A
                 request.query_params.multi_items(),
                 body,
                 request.headers.get("content-type"),
+                request.path_params,
             )
             call = Call(ctx, request.headers)
             result = await run_in_threadpool(endpoint.handler, call, message)

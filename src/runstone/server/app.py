@@ -14,10 +14,25 @@ from runstone.config import ServerSettings
 from runstone.server import middleware
 from runstone.server.api import json_response
 from runstone.server.context import ServerContext
-from runstone.server.routes import artifacts, experiments, meta, metrics, registry, runs
+from runstone.server.routes import (
+    artifacts,
+    experiments,
+    logged_models,
+    meta,
+    metrics,
+    registry,
+    runs,
+)
 from runstone.store.sql import SqlStore
 
-_JSON_APIS = (experiments.api, runs.api, metrics.api, artifacts.api, registry.api)
+_JSON_APIS = (
+    experiments.api,
+    runs.api,
+    metrics.api,
+    artifacts.api,
+    registry.api,
+    logged_models.api,
+)
 
 
 def create_app(settings: ServerSettings | None = None, store: SqlStore | None = None) -> FastAPI:

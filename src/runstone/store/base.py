@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 from runstone.entities import (
     DatasetInput,
     Experiment,
+    LoggedModel,
+    LoggedModelStatus,
     Metric,
     MetricHistory,
     MetricSummary,
@@ -112,6 +114,34 @@ class TrackingStore(Protocol):
         end_step: int | None = None,
     ) -> list[MetricHistory]: ...
     def get_metric_summaries(self, run_id: str) -> list[MetricSummary]: ...
+
+    # -- logged models (MLflow 3)
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel: ...
+    def get_logged_model(self, model_id: str) -> LoggedModel: ...
+    def finalize_logged_model(
+        self, model_id: str, status: LoggedModelStatus | str | int
+    ) -> LoggedModel: ...
+    def delete_logged_model(self, model_id: str) -> None: ...
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None: ...
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None: ...
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None: ...
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = 50,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[LoggedModel]: ...
+    def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None: ...
 
     def close(self) -> None: ...
 

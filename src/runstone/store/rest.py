@@ -59,6 +59,7 @@ from runstone.errors import (
 )
 from runstone.store import rest_codec as codec
 from runstone.store import validation as v
+from runstone.store.rest_logged_models import LoggedModelsRestPart
 from runstone.store.rest_registry import RegistryRestPart
 from runstone.uri import StoreKind, parse_tracking_uri
 from runstone.wire.http import (
@@ -87,7 +88,7 @@ def _ignore(_: JsonDict) -> None:
     return None
 
 
-class RestStore(RegistryRestPart):
+class RestStore(RegistryRestPart, LoggedModelsRestPart):
     """Experiments, runs, params, tags, metrics, inputs and the model registry kept by a
     tracking server.
 

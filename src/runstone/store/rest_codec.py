@@ -24,6 +24,7 @@ from runstone.entities import (
     Experiment,
     InputTag,
     LifecycleStage,
+    LoggedModelOutput,
     Metric,
     MetricHistory,
     MetricSummary,
@@ -35,6 +36,7 @@ from runstone.entities import (
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
 )
@@ -223,6 +225,12 @@ def run(data: JsonDict) -> Run:
             metrics=metrics, params=_tag_map(body.get("params")), tags=_tag_map(body.get("tags"))
         ),
         inputs=RunInputs(tuple(map(dataset_input, inputs.get("dataset_inputs", ())))),
+        outputs=RunOutputs(
+            tuple(
+                LoggedModelOutput(o["model_id"], int(o.get("step", 0)))
+                for o in data.get("outputs", {}).get("model_outputs", ())
+            )
+        ),
     )
 
 

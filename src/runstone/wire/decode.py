@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, get_origin
 
 import orjson
@@ -31,7 +31,10 @@ def decode_request(
     query: Iterable[tuple[str, str]],
     body: bytes,
     content_type: str | None,
+    path_params: Mapping[str, str] | None = None,
 ) -> M:
+    """The message of a request; ``path_params`` (segments of the URL such as a model id)
+    take precedence over fields of the same name in the query or body."""
     if method == "GET":
         pairs = list(query)
         data = _from_query(model, pairs) if pairs else _from_body(body)
@@ -39,6 +42,8 @@ def decode_request(
         if method in ("POST", "PUT"):
             check_json_content_type(content_type)
         data = _from_body(body)
+    if path_params:
+        data = {**data, **path_params}
     return validate(model, data)
 
 

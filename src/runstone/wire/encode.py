@@ -13,6 +13,7 @@ from runstone.entities import (
     DatasetInput,
     Experiment,
     FileInfo,
+    LoggedModel,
     Metric,
     MetricHistory,
     MetricSummary,
@@ -111,7 +112,14 @@ def run(value: Run) -> JsonDict:
     inputs = _without_empty(
         {"dataset_inputs": [dataset_input(i) for i in value.inputs.dataset_inputs]}
     )
-    return {"info": run_info(value.info), "data": data, "inputs": inputs}
+    result = {"info": run_info(value.info), "data": data, "inputs": inputs}
+    if value.outputs.model_outputs:
+        result["outputs"] = {
+            "model_outputs": [
+                {"model_id": o.model_id, "step": o.step} for o in value.outputs.model_outputs
+            ]
+        }
+    return result
 
 
 def history_points(history: MetricHistory, with_run_id: bool = False) -> list[JsonDict]:
@@ -203,3 +211,25 @@ def registered_model(model: RegisteredModel) -> JsonDict:
             ],
         }
     )
+
+
+def logged_model(model: LoggedModel) -> JsonDict:
+    """A LoggedModel: ``info`` (status as ``LOGGED_MODEL_<NAME>``) and ``data`` (its params;
+    Runstone records no metrics on logged models)."""
+    info = _without_blank(
+        {
+            "model_id": model.model_id,
+            "experiment_id": model.experiment_id,
+            "name": model.name,
+            "creation_timestamp_ms": model.creation_timestamp_ms,
+            "last_updated_timestamp_ms": model.last_updated_timestamp_ms,
+            "artifact_uri": model.artifact_uri,
+            "status": model.status.wire_name,
+            "creator_id": model.creator_id,
+            "model_type": model.model_type,
+            "source_run_id": model.source_run_id,
+            "status_message": model.status_message,
+            "tags": key_values(model.tags),
+        }
+    )
+    return {"info": info, "data": _without_empty({"params": key_values(model.params)})}

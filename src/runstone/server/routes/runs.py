@@ -111,7 +111,7 @@ def _key(key: str | None, field: str, index: int) -> str:
 def log_inputs(call: Call, msg: m.LogInputs) -> JsonDict:
     """Record the datasets a run used."""
     if msg.models:
-        raise NotImplementedFeature("Model inputs need logged models, which this server lacks.")
+        raise NotImplementedFeature("Logged models as run inputs are not supported yet.")
     inputs = []
     for i, item in enumerate(msg.datasets):
         ds = item.dataset
@@ -151,21 +151,6 @@ def log_model(call: Call, msg: m.LogModel) -> JsonDict:
     }
     store = call.ctx.store
     store.append_to_json_list_tag(msg.the_run_id, LOG_MODEL_HISTORY_TAG, summary)
-    return {}
-
-
-@api.route("POST", "/runs/outputs", m.LogOutputs)
-def log_outputs(call: Call, msg: m.LogOutputs) -> JsonDict:
-    """Link logged models to a run (MLflow 3); needs the logged-model store."""
-    raise NotImplementedFeature("Logged models are not supported by this server yet.")
-
-
-@api.route("POST", "/logged-models/search", m.SearchLoggedModels)
-def search_logged_models(call: Call, msg: m.SearchLoggedModels) -> JsonDict:
-    """Logged models (MLflow 3). This server stores none yet, so every search is empty; the
-    mlflow client searches them when it lists a run's artifacts."""
-    if msg.max_results is not None and msg.max_results < 1:
-        raise InvalidParameterValue(f"max_results must be positive, got {msg.max_results}.")
     return {}
 
 

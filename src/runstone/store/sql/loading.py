@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Connection, Select, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from runstone.entities import Metric, Run, RunData, RunInputs
+from runstone.entities import LoggedModelOutput, Metric, Run, RunData, RunInputs, RunOutputs
 from runstone.store.sql.common import chunked, run_info_from_row, run_row
 from runstone.store.sql.inputs import inputs_by_run
 from runstone.store.sql.metrics import from_db
-from runstone.store.sql.tables import metric_summaries, params, run_tags, runs
+from runstone.store.sql.tables import metric_summaries, params, run_outputs, run_tags, runs
 
 _COLUMNS: dict[str, tuple[Any, ...]] = {
     "runs": tuple(runs.c),
@@ -26,6 +26,7 @@ _COLUMNS: dict[str, tuple[Any, ...]] = {
         metric_summaries.c.last_timestamp,
         metric_summaries.c.last_step,
     ),
+    "outputs": (run_outputs.c.run_uuid, run_outputs.c.model_id, run_outputs.c.step),
 }
 
 
@@ -51,7 +52,7 @@ def load_run(conn: Connection, run_id: str) -> Run:
 
 
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
-    """Full runs for ``run_ids``, in that order: five queries per 500 runs, whatever their size."""
+    """Full runs for ``run_ids``, in that order: six queries per 500 runs, whatever their size."""
     if not run_ids:
         return []
     postgresql = conn.dialect.name == "postgresql"
@@ -59,6 +60,7 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     params_of: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
     tags_of: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
     metrics_of: dict[str, dict[str, Metric]] = {run_id: {} for run_id in run_ids}
+    outputs_of: dict[str, list[LoggedModelOutput]] = {run_id: [] for run_id in run_ids}
     for part in chunked(run_ids):
         ids = {"ids": list(part)}
         for row in conn.execute(_by_run_ids("runs", postgresql), ids).all():
@@ -70,12 +72,16 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
         rows = conn.execute(_by_run_ids("metrics", postgresql), ids).all()
         for run_id, key, last, ts, step in rows:
             metrics_of[run_id][key] = Metric(key, from_db(last), ts, step)
+        rows = conn.execute(_by_run_ids("outputs", postgresql), ids).all()
+        for run_id, model_id, step in sorted(rows, key=lambda r: (r[2], r[1])):
+            outputs_of[run_id].append(LoggedModelOutput(model_id, step))
     inputs = inputs_by_run(conn, run_ids)
     return [
         Run(
             infos[run_id],
             RunData(metrics_of[run_id], params_of[run_id], tags_of[run_id]),
             RunInputs(inputs.get(run_id, ())),
+            RunOutputs(tuple(outputs_of[run_id])),
         )
         for run_id in run_ids
         if run_id in infos

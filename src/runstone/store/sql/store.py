@@ -12,13 +12,14 @@ from runstone.store.base import RegistryStore, Store, TrackingStore
 from runstone.store.sql.engine import Database, unavailable
 from runstone.store.sql.experiments import ExperimentsPart
 from runstone.store.sql.history import HistoryPart
+from runstone.store.sql.logged_models import LoggedModelsPart
 from runstone.store.sql.registry import RegistryPart
 from runstone.store.sql.runs import RunsPart
 from runstone.store.sql.schema import ensure_schema
 from runstone.uri import parse_tracking_uri, sqlite_path
 
 
-class SqlStore(ExperimentsPart, RunsPart, HistoryPart, RegistryPart):
+class SqlStore(ExperimentsPart, RunsPart, HistoryPart, RegistryPart, LoggedModelsPart):
     """Experiments, runs, params, tags, metrics, inputs and the model registry in SQLite,
     PostgreSQL or MySQL.
 

@@ -336,3 +336,67 @@ model_stage_latest = Table(
     ),
     **_MYSQL,
 )
+
+
+# -- MLflow 3 logged models ------------------------------------------------------------------------
+
+
+def _logged_model_fk() -> ForeignKey:
+    return ForeignKey("logged_models.model_id", ondelete="CASCADE")
+
+
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(64), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", String(2048), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("creation_timestamp_ms", BigInteger, nullable=False),
+    Column("last_updated_timestamp_ms", BigInteger, nullable=False),
+    Column("model_type", String(500), nullable=True),
+    Column("source_run_id", String(32), nullable=True),
+    Column("status_message", String(1000), nullable=True),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Index(None, "experiment_id", "creation_timestamp_ms"),
+    Index(None, "source_run_id"),
+    **_MYSQL,
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column("model_id", String(64), _logged_model_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", LongText, nullable=False),
+    PrimaryKeyConstraint("model_id", "key"),
+    **_MYSQL,
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column("model_id", String(64), _logged_model_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", LongText, nullable=False),
+    PrimaryKeyConstraint("model_id", "key"),
+    **_MYSQL,
+)
+
+# The models a run produced (MLflow's run outputs), at a step.
+run_outputs = Table(
+    "run_outputs",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("model_id", String(64), _logged_model_fk(), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", "step"),
+    Index(None, "model_id"),
+    **_MYSQL,
+)
