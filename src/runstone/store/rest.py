@@ -31,7 +31,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -60,6 +60,7 @@ from runstone.errors import (
 from runstone.store import rest_codec as codec
 from runstone.store import validation as v
 from runstone.store.rest_logged_models import LoggedModelsRestPart
+from runstone.store.rest_parts import JsonDict, T, ignore
 from runstone.store.rest_registry import RegistryRestPart
 from runstone.uri import StoreKind, parse_tracking_uri
 from runstone.wire.http import (
@@ -76,16 +77,10 @@ from runstone.wire.http import (
 if TYPE_CHECKING:
     from runstone.store.base import Store, TrackingStore
 
-T = TypeVar("T")
-JsonDict = dict[str, Any]
 
 API = "api/2.0/mlflow/"
 AJAX_API = "ajax-api/2.0/mlflow/"
 HISTORY_PAGE_SIZE = 25_000  # what MLflow's client pages full histories with
-
-
-def _ignore(_: JsonDict) -> None:
-    return None
 
 
 class RestStore(RegistryRestPart, LoggedModelsRestPart):
@@ -207,24 +202,24 @@ class RestStore(RegistryRestPart, LoggedModelsRestPart):
             "experiment_id": codec.entity_id(experiment_id),
             "new_name": v.check_experiment_name(new_name),
         }
-        self._post("experiments/update", body, _ignore, idempotent=True)
+        self._post("experiments/update", body, ignore, idempotent=True)
 
     def delete_experiment(self, experiment_id: str) -> None:
         body = {"experiment_id": codec.entity_id(experiment_id)}
-        self._post("experiments/delete", body, _ignore, idempotent=False)
+        self._post("experiments/delete", body, ignore, idempotent=False)
 
     def restore_experiment(self, experiment_id: str) -> None:
         body = {"experiment_id": codec.entity_id(experiment_id)}
-        self._post("experiments/restore", body, _ignore, idempotent=False)
+        self._post("experiments/restore", body, ignore, idempotent=False)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         (tag,) = codec.experiment_tags_json({key: value})
         body = {"experiment_id": codec.entity_id(experiment_id), **tag}
-        self._post("experiments/set-experiment-tag", body, _ignore, idempotent=True)
+        self._post("experiments/set-experiment-tag", body, ignore, idempotent=True)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         body = {"experiment_id": codec.entity_id(experiment_id), "key": codec.text(key, "key")}
-        self._post("experiments/delete-experiment-tag", body, _ignore, idempotent=False)
+        self._post("experiments/delete-experiment-tag", body, ignore, idempotent=False)
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -277,26 +272,26 @@ class RestStore(RegistryRestPart, LoggedModelsRestPart):
         )
 
     def delete_run(self, run_id: str) -> None:
-        self._post("runs/delete", {"run_id": run_id}, _ignore, idempotent=False)
+        self._post("runs/delete", {"run_id": run_id}, ignore, idempotent=False)
 
     def restore_run(self, run_id: str) -> None:
-        self._post("runs/restore", {"run_id": run_id}, _ignore, idempotent=False)
+        self._post("runs/restore", {"run_id": run_id}, ignore, idempotent=False)
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         (tag,) = codec.run_tags_json([RunTag(key, value)])
-        self._post("runs/set-tag", {"run_id": run_id, **tag}, _ignore, idempotent=True)
+        self._post("runs/set-tag", {"run_id": run_id, **tag}, ignore, idempotent=True)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         body = {"run_id": run_id, "key": codec.text(key, "key")}
-        self._post("runs/delete-tag", body, _ignore, idempotent=False)
+        self._post("runs/delete-tag", body, ignore, idempotent=False)
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
         (param,) = codec.params_json([Param(key, value)])
-        self._post("runs/log-parameter", {"run_id": run_id, **param}, _ignore, idempotent=True)
+        self._post("runs/log-parameter", {"run_id": run_id, **param}, ignore, idempotent=True)
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
         (point,) = codec.metrics_json([metric])
-        self._post("runs/log-metric", {"run_id": run_id, **point}, _ignore, idempotent=True)
+        self._post("runs/log-metric", {"run_id": run_id, **point}, ignore, idempotent=True)
 
     def log_batch(
         self,
@@ -312,11 +307,11 @@ class RestStore(RegistryRestPart, LoggedModelsRestPart):
             "params": codec.params_json(params),
             "tags": codec.run_tags_json(tags),
         }
-        self._post("runs/log-batch", codec.without_empty(body), _ignore, idempotent=True)
+        self._post("runs/log-batch", codec.without_empty(body), ignore, idempotent=True)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         body = {"run_id": run_id, "datasets": [codec.dataset_input_json(d) for d in datasets]}
-        self._post("runs/log-inputs", codec.without_empty(body), _ignore, idempotent=True)
+        self._post("runs/log-inputs", codec.without_empty(body), ignore, idempotent=True)
 
     def search_runs(
         self,

@@ -10,20 +10,13 @@ with "not found" after the first delete succeeded).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from runstone.entities import LoggedModel, LoggedModelStatus, Page
 from runstone.store import rest_codec as codec
 from runstone.store import validation as v
-
-T = TypeVar("T")
-JsonDict = dict[str, Any]
-
-
-def _ignore(_: JsonDict) -> None:
-    return None
+from runstone.store.rest_parts import JsonDict, RestParts, ignore
 
 
 def logged_model(data: JsonDict) -> LoggedModel:
@@ -62,23 +55,8 @@ def _path(model_id: str) -> str:
     return "logged-models/" + quote(codec.text(model_id, "model_id"), safe="")
 
 
-class LoggedModelsRestPart:
+class LoggedModelsRestPart(RestParts):
     """Logged models over REST; RestStore provides the transport."""
-
-    if TYPE_CHECKING:
-
-        def _get(self, path: str, query: Mapping[str, Any], read: Callable[[JsonDict], T]) -> T: ...
-
-        def _send(
-            self,
-            method: str,
-            path: str,
-            body: JsonDict,
-            read: Callable[[JsonDict], T],
-            *,
-            idempotent: bool,
-            idempotency_key: str | None = None,
-        ) -> T: ...
 
     def create_logged_model(
         self,
@@ -114,19 +92,19 @@ class LoggedModelsRestPart:
         return self._send("PATCH", _path(model_id), {"status": name}, _model, idempotent=True)
 
     def delete_logged_model(self, model_id: str) -> None:
-        self._send("DELETE", _path(model_id), {}, _ignore, idempotent=False)
+        self._send("DELETE", _path(model_id), {}, ignore, idempotent=False)
 
     def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None:
         body = {"tags": _key_values(tags, "tags")}
-        self._send("PATCH", _path(model_id) + "/tags", body, _ignore, idempotent=True)
+        self._send("PATCH", _path(model_id) + "/tags", body, ignore, idempotent=True)
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         path = f"{_path(model_id)}/tags/{quote(codec.text(key, 'key'), safe='')}"
-        self._send("DELETE", path, {}, _ignore, idempotent=False)
+        self._send("DELETE", path, {}, ignore, idempotent=False)
 
     def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
         body = {"params": _key_values(params, "params")}
-        self._send("POST", _path(model_id) + "/params", body, _ignore, idempotent=True)
+        self._send("POST", _path(model_id) + "/params", body, ignore, idempotent=True)
 
     def search_logged_models(
         self,
@@ -162,7 +140,7 @@ class LoggedModelsRestPart:
                 for m, s in models
             ],
         }
-        self._send("POST", "runs/outputs", body, _ignore, idempotent=True)
+        self._send("POST", "runs/outputs", body, ignore, idempotent=True)
 
 
 def _order_json(clause: str) -> JsonDict:

@@ -21,18 +21,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from runstone.entities import ModelStage, ModelVersion, Page, RegisteredModel
 from runstone.store import rest_codec as codec
 from runstone.store import validation as v
-
-T = TypeVar("T")
-JsonDict = dict[str, Any]
-
-
-def _ignore(_: JsonDict) -> None:
-    return None
+from runstone.store.rest_parts import JsonDict, RestParts, T, ignore
 
 
 def _registered_model(data: JsonDict) -> RegisteredModel:
@@ -47,23 +40,8 @@ def _model_versions(data: JsonDict) -> list[ModelVersion]:
     return [codec.model_version(mv) for mv in data.get("model_versions", ())]
 
 
-class RegistryRestPart:
+class RegistryRestPart(RestParts):
     """Registered models and model versions over REST; RestStore provides the transport."""
-
-    if TYPE_CHECKING:
-
-        def _get(self, path: str, query: Mapping[str, Any], read: Callable[[JsonDict], T]) -> T: ...
-
-        def _send(
-            self,
-            method: str,
-            path: str,
-            body: JsonDict,
-            read: Callable[[JsonDict], T],
-            *,
-            idempotent: bool,
-            idempotency_key: str | None = None,
-        ) -> T: ...
 
     # -- registered models -----------------------------------------------------------------
 
@@ -109,7 +87,7 @@ class RegistryRestPart:
 
     def delete_registered_model(self, name: str) -> None:
         body = {"name": codec.text(name, "name")}
-        self._send("DELETE", "registered-models/delete", body, _ignore, idempotent=False)
+        self._send("DELETE", "registered-models/delete", body, ignore, idempotent=False)
 
     def search_registered_models(
         self,
@@ -143,11 +121,11 @@ class RegistryRestPart:
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         (tag,) = codec.registry_tags_json({key: value}, "registered model tag")
         body = {"name": codec.text(name, "name"), **tag}
-        self._send("POST", "registered-models/set-tag", body, _ignore, idempotent=True)
+        self._send("POST", "registered-models/set-tag", body, ignore, idempotent=True)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         body = {"name": codec.text(name, "name"), "key": codec.text(key, "key")}
-        self._send("DELETE", "registered-models/delete-tag", body, _ignore, idempotent=False)
+        self._send("DELETE", "registered-models/delete-tag", body, ignore, idempotent=False)
 
     def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
         body = {
@@ -155,11 +133,11 @@ class RegistryRestPart:
             "alias": codec.text(alias, "alias"),
             "version": codec.version_text(version),
         }
-        self._send("POST", "registered-models/alias", body, _ignore, idempotent=True)
+        self._send("POST", "registered-models/alias", body, ignore, idempotent=True)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         body = {"name": codec.text(name, "name"), "alias": codec.text(alias, "alias")}
-        self._send("DELETE", "registered-models/alias", body, _ignore, idempotent=False)
+        self._send("DELETE", "registered-models/alias", body, ignore, idempotent=False)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         query = {"name": codec.text(name, "name"), "alias": codec.text(alias, "alias")}
@@ -206,7 +184,7 @@ class RegistryRestPart:
 
     def delete_model_version(self, name: str, version: str | int) -> None:
         body = self._ref(name, version)
-        self._send("DELETE", "model-versions/delete", body, _ignore, idempotent=False)
+        self._send("DELETE", "model-versions/delete", body, ignore, idempotent=False)
 
     def search_model_versions(
         self,
@@ -270,11 +248,11 @@ class RegistryRestPart:
     def set_model_version_tag(self, name: str, version: str | int, key: str, value: str) -> None:
         (tag,) = codec.registry_tags_json({key: value}, "model version tag")
         body = {**self._ref(name, version), **tag}
-        self._send("POST", "model-versions/set-tag", body, _ignore, idempotent=True)
+        self._send("POST", "model-versions/set-tag", body, ignore, idempotent=True)
 
     def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
         body = {**self._ref(name, version), "key": codec.text(key, "key")}
-        self._send("DELETE", "model-versions/delete-tag", body, _ignore, idempotent=False)
+        self._send("DELETE", "model-versions/delete-tag", body, ignore, idempotent=False)
 
     @staticmethod
     def _ref(name: str, version: str | int) -> JsonDict:
