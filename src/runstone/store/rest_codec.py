@@ -24,7 +24,9 @@ from runstone.entities import (
     Experiment,
     InputTag,
     LifecycleStage,
+    LoggedModel,
     LoggedModelOutput,
+    LoggedModelStatus,
     Metric,
     MetricHistory,
     MetricSummary,
@@ -319,4 +321,28 @@ def registered_model(data: JsonDict) -> RegisteredModel:
         tags=_tag_map(data.get("tags")),
         aliases={a["alias"]: str(a["version"]) for a in data.get("aliases", ())},
         latest_versions=tuple(map(model_version, data.get("latest_versions", ()))),
+    )
+
+
+# -- logged models ---------------------------------------------------------------------------
+
+
+def logged_model(data: JsonDict) -> LoggedModel:
+    """A LoggedModel from its JSON (``info`` and ``data``)."""
+    info = data.get("info") or {}
+    creator = info.get("creator_id")
+    return LoggedModel(
+        model_id=info["model_id"],
+        experiment_id=str(info.get("experiment_id", "")),
+        name=info.get("name", ""),
+        artifact_uri=info.get("artifact_uri", ""),
+        status=LoggedModelStatus.parse(info.get("status", 0)),
+        creation_timestamp_ms=int(info.get("creation_timestamp_ms", 0)),
+        last_updated_timestamp_ms=int(info.get("last_updated_timestamp_ms", 0)),
+        model_type=info.get("model_type", ""),
+        source_run_id=info.get("source_run_id", ""),
+        status_message=info.get("status_message", ""),
+        tags=_tag_map(info.get("tags")),
+        params=_tag_map((data.get("data") or {}).get("params")),
+        creator_id=None if creator is None else int(creator),
     )

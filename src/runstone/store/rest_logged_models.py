@@ -19,29 +19,8 @@ from runstone.store import validation as v
 from runstone.store.rest_parts import JsonDict, RestParts, ignore
 
 
-def logged_model(data: JsonDict) -> LoggedModel:
-    """A LoggedModel from its JSON (``info`` and ``data``)."""
-    info = data.get("info") or {}
-    creator = info.get("creator_id")
-    return LoggedModel(
-        model_id=info["model_id"],
-        experiment_id=str(info.get("experiment_id", "")),
-        name=info.get("name", ""),
-        artifact_uri=info.get("artifact_uri", ""),
-        status=LoggedModelStatus.parse(info.get("status", 0)),
-        creation_timestamp_ms=int(info.get("creation_timestamp_ms", 0)),
-        last_updated_timestamp_ms=int(info.get("last_updated_timestamp_ms", 0)),
-        model_type=info.get("model_type", ""),
-        source_run_id=info.get("source_run_id", ""),
-        status_message=info.get("status_message", ""),
-        tags={t["key"]: t.get("value", "") for t in info.get("tags", ())},
-        params={p["key"]: p.get("value", "") for p in (data.get("data") or {}).get("params", ())},
-        creator_id=None if creator is None else int(creator),
-    )
-
-
 def _model(data: JsonDict) -> LoggedModel:
-    return logged_model(data["model"])
+    return codec.logged_model(data["model"])
 
 
 def _key_values(items: Mapping[str, str] | None, field: str) -> list[JsonDict]:
@@ -126,7 +105,7 @@ class LoggedModelsRestPart(RestParts):
             "logged-models/search",
             codec.without_empty(body),
             lambda d: Page(
-                tuple(logged_model(x) for x in d.get("models", ())),
+                tuple(codec.logged_model(x) for x in d.get("models", ())),
                 d.get("next_page_token") or None,
             ),
             idempotent=True,
