@@ -72,14 +72,11 @@ def compare(column: ColumnElement[Any], op: Op, value: Any) -> Condition:
     return condition
 
 
-def _combine(expr: Expr, leaf: Callable[[Comparison], Condition]) -> Condition:
+def combine(expr: Expr, leaf: Callable[[Comparison], Condition]) -> Condition:
     if isinstance(expr, Comparison):
         return leaf(expr)
-    parts = [_combine(term, leaf) for term in expr.terms]
+    parts = [combine(term, leaf) for term in expr.terms]
     return and_(*parts) if isinstance(expr, And) else or_(*parts)
-
-
-combine = _combine  # public: the registry searches (registry_search.py) compose with it too
 
 
 def _key_value_exists(table: Any, owner: ColumnElement[Any], cmp: Comparison) -> Condition:
@@ -97,7 +94,7 @@ def _key_value_exists(table: Any, owner: ColumnElement[Any], cmp: Comparison) ->
 
 
 def run_condition(expr: Expr | None) -> Condition | None:
-    return None if expr is None else _combine(expr, _run_leaf)
+    return None if expr is None else combine(expr, _run_leaf)
 
 
 def _run_leaf(cmp: Comparison) -> Condition:
@@ -117,7 +114,7 @@ def _run_leaf(cmp: Comparison) -> Condition:
         case Entity.DATASET:
             return _dataset_condition(cmp)
         case Entity.ATTRIBUTE:
-            return compare(_attribute(_RUN_ATTRIBUTES, cmp.key), cmp.op, cmp.value)
+            return compare(attribute(_RUN_ATTRIBUTES, cmp.key), cmp.op, cmp.value)
     raise InvalidParameterValue(f"Runs cannot be filtered on {cmp.entity.value} values.")
 
 
@@ -138,7 +135,7 @@ def _dataset_condition(cmp: Comparison) -> Condition:
     )
 
 
-def _attribute(columns: dict[str, KeyedColumnElement[Any]], key: str) -> KeyedColumnElement[Any]:
+def attribute(columns: dict[str, KeyedColumnElement[Any]], key: str) -> KeyedColumnElement[Any]:
     column = columns.get(key)
     if column is None:
         raise InvalidParameterValue(
@@ -153,7 +150,7 @@ def order_runs(query: Select[Any], order: Sequence[OrderBy]) -> Select[Any]:
     clauses: list[Any] = []
     for i, item in enumerate(order):
         if item.entity is Entity.ATTRIBUTE:
-            column = _attribute(_RUN_ATTRIBUTES, item.key)
+            column = attribute(_RUN_ATTRIBUTES, item.key)
             clauses += [column.is_(None), column if item.ascending else column.desc()]
             continue
         table = {Entity.METRIC: metric_summaries, Entity.PARAM: params, Entity.TAG: run_tags}.get(
@@ -181,7 +178,7 @@ def order_runs(query: Select[Any], order: Sequence[OrderBy]) -> Select[Any]:
 
 
 def experiment_condition(expr: Expr | None) -> Condition | None:
-    return None if expr is None else _combine(expr, _experiment_leaf)
+    return None if expr is None else combine(expr, _experiment_leaf)
 
 
 def _experiment_leaf(cmp: Comparison) -> Condition:
@@ -191,7 +188,7 @@ def _experiment_leaf(cmp: Comparison) -> Condition:
         raise InvalidParameterValue(f"Experiments cannot be filtered on {cmp.entity.value} values.")
     if cmp.key == "experiment_id":
         return _experiment_id_condition(cmp)
-    return compare(_attribute(_EXPERIMENT_ATTRIBUTES, cmp.key), cmp.op, cmp.value)
+    return compare(attribute(_EXPERIMENT_ATTRIBUTES, cmp.key), cmp.op, cmp.value)
 
 
 def _experiment_id_condition(cmp: Comparison) -> Condition:
@@ -215,7 +212,7 @@ def experiment_ordering(order: Sequence[OrderBy]) -> list[Any]:
     for item in order:
         if item.entity is not Entity.ATTRIBUTE:
             raise InvalidParameterValue("Experiments can only be ordered by attributes.")
-        column = _attribute(_EXPERIMENT_ATTRIBUTES, item.key)
+        column = attribute(_EXPERIMENT_ATTRIBUTES, item.key)
         clauses.append(column if item.ascending else column.desc())
     if not any(o.key == "experiment_id" for o in order):
         clauses.append(experiments.c.experiment_id)

@@ -40,7 +40,7 @@ from runstone.search import (
 from runstone.store import validation as v
 from runstone.store.paging import decode_page_token, next_token
 from runstone.store.sql.common import collector_paused
-from runstone.store.sql.filters import Condition, combine, compare
+from runstone.store.sql.filters import Condition, attribute, combine, compare
 from runstone.store.sql.registry_loading import (
     VERSION_ALIASES,
     VERSION_ROWS,
@@ -123,13 +123,13 @@ def _model_leaf(cmp: Comparison) -> Condition:
             .correlate(None)
         )
         return registered_models.c.model_key.in_(tagged)
-    return compare(_attribute(_MODEL_ATTRIBUTES, cmp.key, "Registered models"), cmp.op, cmp.value)
+    return compare(attribute(_MODEL_ATTRIBUTES, cmp.key), cmp.op, cmp.value)
 
 
 def _model_ordering(order: Sequence[OrderBy]) -> list[Any]:
     clauses: list[Any] = []
     for item in order:
-        column = _attribute(_MODEL_ATTRIBUTES, item.key, "Registered models")
+        column = attribute(_MODEL_ATTRIBUTES, item.key)
         clauses.append(column if item.ascending else column.desc())
     if not any(o.key == "name" for o in order):
         clauses.append(registered_models.c.name)
@@ -242,7 +242,7 @@ def _version_leaf(cmp: Comparison) -> Condition:
             .where(table.c.key == cmp.key)
             .where(compare(table.c.value, cmp.op, cmp.value))
         )
-    return compare(_attribute(_VERSION_ATTRIBUTES, cmp.key, "Model versions"), cmp.op, cmp.value)
+    return compare(attribute(_VERSION_ATTRIBUTES, cmp.key), cmp.op, cmp.value)
 
 
 def _version_ordering(order: Sequence[OrderBy]) -> list[Any]:
@@ -256,18 +256,9 @@ def _version_ordering(order: Sequence[OrderBy]) -> list[Any]:
     named = {o.key for o in order}
     clauses: list[Any] = []
     for item in [*order, *(d for d in defaults if d.key not in named)]:
-        column = _attribute(_VERSION_ATTRIBUTES, item.key, "Model versions")
+        column = attribute(_VERSION_ATTRIBUTES, item.key)
         clauses.append(column if item.ascending else column.desc())
     return clauses
-
-
-def _attribute(
-    columns: dict[str, KeyedColumnElement[Any]], key: str, what: str
-) -> KeyedColumnElement[Any]:
-    column = columns.get(key)
-    if column is None:
-        raise InvalidParameterValue(f"{what} cannot be searched or ordered by {key!r}.")
-    return column
 
 
 # -- single rows, download URIs, errors ----------------------------------------------------------
