@@ -19,6 +19,7 @@ class SearchKind(StrEnum):
     EXPERIMENTS = "experiments"
     REGISTERED_MODELS = "registered_models"
     MODEL_VERSIONS = "model_versions"
+    LOGGED_MODELS = "logged_models"
 
 
 class ValueType(Enum):
@@ -189,6 +190,35 @@ MODEL_VERSIONS = Schema(
     order_keys=_same("name", "version_number", "creation_timestamp", "last_updated_timestamp"),
 )
 
+_LOGGED_MODEL_TIMES = {
+    "creation_timestamp": "creation_timestamp_ms",
+    "creation_timestamp_ms": "creation_timestamp_ms",
+    "creation_time": "creation_timestamp_ms",
+    "last_updated_timestamp": "last_updated_timestamp_ms",
+    "last_updated_timestamp_ms": "last_updated_timestamp_ms",
+}
+
+# What Runstone searches of logged models so far: equality on their string attributes and
+# tags, sorting by those attributes and the timestamps (MLflow also filters on metrics,
+# params and datasets there; not yet here).
+LOGGED_MODELS = Schema(
+    kind=SearchKind.LOGGED_MODELS,
+    prefixes={**_REGISTRY_PREFIXES, "attributes": Entity.ATTRIBUTE},
+    open={Entity.TAG: Field(ValueType.STRING, EQUALITY)},
+    closed={
+        Entity.ATTRIBUTE: {
+            key: Field(ValueType.STRING, EQUALITY)
+            for key in ("name", "source_run_id", "model_type", "status", "model_id")
+        },
+    },
+    order_prefixes={"attribute": Entity.ATTRIBUTE, "attributes": Entity.ATTRIBUTE},
+    order_keys={
+        **_same("name", "source_run_id", "model_type", "status", "model_id"),
+        **_LOGGED_MODEL_TIMES,
+    },
+)
+
 SCHEMAS: Mapping[SearchKind, Schema] = {
-    schema.kind: schema for schema in (RUNS, EXPERIMENTS, REGISTERED_MODELS, MODEL_VERSIONS)
+    schema.kind: schema
+    for schema in (RUNS, EXPERIMENTS, REGISTERED_MODELS, MODEL_VERSIONS, LOGGED_MODELS)
 }

@@ -7,7 +7,6 @@ A logged model belongs to an experiment; its files live at
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, delete, exists, ins
 
 from runstone.entities import LifecycleStage, LoggedModel, LoggedModelStatus, Page
 from runstone.errors import InvalidParameterValue, NotFound
+from runstone.search import Comparison, Entity, Op, SearchKind, parse_filter, parse_order_by
 from runstone.store import validation as v
 from runstone.store.paging import decode_page_token, next_token
 from runstone.store.sql.common import (
@@ -26,6 +26,7 @@ from runstone.store.sql.common import (
     run_row,
     upsert,
 )
+from runstone.store.sql.filters import combine
 from runstone.store.sql.names import random_run_name
 from runstone.store.sql.tables import (
     logged_model_params,
@@ -312,80 +313,49 @@ def _key_values(items: Mapping[str, str] | None, field: str) -> list[dict[str, s
 
 # -- search ----------------------------------------------------------------------------------------
 
-_ATTRIBUTES = {
+_COLUMNS = {
     "name": logged_models.c.name,
     "source_run_id": logged_models.c.source_run_id,
     "model_type": logged_models.c.model_type,
     "status": logged_models.c.status,
     "model_id": logged_models.c.model_id,
-}
-_NUMERIC = {
-    "creation_timestamp": logged_models.c.creation_timestamp_ms,
     "creation_timestamp_ms": logged_models.c.creation_timestamp_ms,
-    "creation_time": logged_models.c.creation_timestamp_ms,
-    "last_updated_timestamp": logged_models.c.last_updated_timestamp_ms,
     "last_updated_timestamp_ms": logged_models.c.last_updated_timestamp_ms,
 }
-_CLAUSE = re.compile(
-    r"""^\s*(?:(?P<prefix>attributes|attribute|tags|tag)\.)?
-        (?P<key>`[^`]+`|"[^"]+"|[\w.]+)\s*
-        (?P<op>!=|=)\s*
-        (?P<value>'(?:[^']*)'|"(?:[^"]*)")\s*$""",
-    re.VERBOSE,
-)
-_DIRECTIONS = ("asc", "desc")
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
 
 def _filter(text: str | None) -> list[ColumnElement[bool]]:
-    if text is None or not text.strip():
-        return []
-    return [_clause(part, text) for part in _AND.split(text.strip())]
+    """The conditions of ``text`` in Runstone's search language (LOGGED_MODELS schema)."""
+    try:
+        expr = parse_filter(text, SearchKind.LOGGED_MODELS)
+    except InvalidParameterValue as exc:
+        raise InvalidParameterValue(f"Invalid logged model filter: {exc.message}") from None
+    return [] if expr is None else [combine(expr, _leaf)]
 
 
-def _clause(part: str, whole: str) -> ColumnElement[bool]:
-    match = _CLAUSE.match(part)
-    if match is None:
-        raise InvalidParameterValue(
-            f"Invalid logged model filter {whole!r}: this server supports only comparisons "
-            "with = or != of name, source_run_id, model_type, status, model_id or tags.<key> "
-            "to a quoted string, joined by AND."
-        )
-    key = match["key"].strip('`"')
-    value = match["value"][1:-1]
-    equal = match["op"] == "="
-    if match["prefix"] in ("tags", "tag"):
+def _leaf(cmp: Comparison) -> ColumnElement[bool]:
+    value = str(cmp.value)
+    if cmp.entity is Entity.TAG:
         found = exists(
             select(logged_model_tags.c.key)
             .where(logged_model_tags.c.model_id == logged_models.c.model_id)
-            .where(logged_model_tags.c.key == key)
+            .where(logged_model_tags.c.key == cmp.key)
             .where(logged_model_tags.c.value == value)
         )
-        return found if equal else ~found
-    column = _ATTRIBUTES.get(key)
-    if column is None:
-        raise InvalidParameterValue(
-            f"Invalid logged model filter {whole!r}: unsupported attribute {key!r}; "
-            f"expected one of {sorted(_ATTRIBUTES)} or tags.<key>."
-        )
-    if key == "status":
+        return found if cmp.op is Op.EQ else ~found
+    if cmp.key == "status":
         value = value.upper().removeprefix("LOGGED_MODEL_")
-    return column == value if equal else and_(column.is_not(None), column != value)
+    column = _COLUMNS[cmp.key]
+    return column == value if cmp.op is Op.EQ else and_(column.is_not(None), column != value)
 
 
 def _ordering(order_by: Sequence[str] | None) -> list[Any]:
-    """``order_by`` clauses are ``"<field> [ASC|DESC]"``; the model id breaks ties."""
+    """``order_by`` clauses (``"<field> [ASC|DESC]"``); newest first by default; the model id
+    breaks ties."""
     result: list[Any] = []
-    for item in order_by or ():
-        words = item.split()
-        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in _DIRECTIONS):
-            raise InvalidParameterValue(f"Invalid order_by clause {item!r} for logged models.")
-        field = words[0].removeprefix("attributes.")
-        column = _NUMERIC.get(field, _ATTRIBUTES.get(field))
-        if column is None:
-            raise InvalidParameterValue(f"Invalid order_by field {field!r} for logged models.")
-        descending = len(words) == 2 and words[1].lower() == "desc"
-        result.append(column.desc() if descending else column.asc())
+    for item in parse_order_by(order_by, SearchKind.LOGGED_MODELS):
+        column = _COLUMNS[item.key]
+        result.append(column.asc() if item.ascending else column.desc())
     if not result:
         result.append(logged_models.c.creation_timestamp_ms.desc())
     result.append(logged_models.c.model_id.asc())
