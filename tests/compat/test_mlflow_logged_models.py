@@ -68,3 +68,40 @@ def test_sklearn_log_register_and_load(tracking_uri: str) -> None:
     assert version.source == f"models:/{info.model_id}"
     fetched = client.get_logged_model(info.model_id)
     assert fetched.tags["mlflow.modelVersions"] == '[{"name": "clf", "version": "1"}]'
+
+
+def test_models_logged_by_each_client_load_in_the_other(tracking_uri: str) -> None:
+    import runstone
+    import runstone.pyfunc
+    import runstone.sklearn
+    from runstone.client import fluent
+
+    pyfunc, sklearn_flavor = _flavors()
+    features = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]])
+    model = linear_model.LogisticRegression().fit(features, np.array([0, 1, 0, 1]))
+    expected = list(model.predict(features))
+
+    fluent.reset()
+    runstone.set_tracking_uri(tracking_uri)
+    try:
+        with runstone.start_run() as ours:
+            by_runstone = runstone.sklearn.log_model(
+                model, "ours", registered_model_name="ours", input_example=features[:2]
+            )
+        # Runstone's logged model, read by mlflow through every URI form it knows
+        for uri in (by_runstone.model_uri, "models:/ours/1", f"runs:/{ours.info.run_id}/ours"):
+            assert list(pyfunc.load_model(uri).predict(features)) == expected, uri
+        assert list(sklearn_flavor.load_model(by_runstone.model_uri).predict(features)) == expected
+        assert MlflowClient().get_logged_model(by_runstone.model_id).name == "ours"
+
+        # mlflow's logged model, read by Runstone
+        mlflow.set_experiment("theirs")
+        with mlflow.start_run() as theirs:
+            by_mlflow = sklearn_flavor.log_model(
+                model, name="theirs", registered_model_name="theirs"
+            )
+        for uri in (by_mlflow.model_uri, "models:/theirs/1", f"runs:/{theirs.info.run_id}/theirs"):
+            assert list(runstone.pyfunc.load_model(uri).predict(features)) == expected, uri
+            assert list(runstone.sklearn.load_model(uri).predict(features)) == expected, uri
+    finally:
+        fluent.reset()

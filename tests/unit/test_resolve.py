@@ -9,6 +9,7 @@ import pytest
 
 from runstone.client.resolve import (
     Location,
+    LoggedModelUri,
     ModelsUri,
     RunsUri,
     download_location,
@@ -20,11 +21,15 @@ from runstone.client.resolve import (
 )
 from runstone.entities import (
     LifecycleStage,
+    LoggedModel,
+    LoggedModelOutput,
+    LoggedModelStatus,
     ModelStage,
     ModelVersion,
     Run,
     RunData,
     RunInfo,
+    RunOutputs,
     RunStatus,
 )
 from runstone.errors import InvalidParameterValue, NotFound
@@ -103,9 +108,15 @@ def test_malformed_runs_uris_are_one_clear_line(uri: str, fragment: str) -> None
         ("models:/détecteur de fraude 🐟/2", ModelsUri("détecteur de fraude 🐟", version="2")),
         ("models:/my%20model/1", ModelsUri("my%20model", version="1")),  # taken literally
         ("models:/5/1", ModelsUri("5", version="1")),  # a name may be all digits
+        # one segment without '@' is a logged model's id, as in MLflow 3
+        (
+            "models:/m-0123456789abcdef0123456789abcdef",
+            LoggedModelUri("m-" + "0123456789abcdef" * 2),
+        ),
+        ("models:/fraud", LoggedModelUri("fraud")),
     ],
 )
-def test_models_uris_parse(uri: str, expected: ModelsUri) -> None:
+def test_models_uris_parse(uri: str, expected: ModelsUri | LoggedModelUri) -> None:
     assert parse_models_uri(uri) == expected
     assert is_logical_uri(uri)
 
@@ -117,9 +128,7 @@ def test_models_uris_parse(uri: str, expected: ModelsUri) -> None:
         ("models:/", "nothing follows models:/"),
         ("models:fraud/1", "nothing follows models:/"),
         ("models://profile@databricks/fraud/1", "host"),
-        ("models:/fraud", "a version, stage, 'latest' or '@alias' is needed"),
         ("models:/fraud/", "a version, stage, 'latest' or '@alias' is needed"),
-        ("models:/m-0123456789abcdef0123456789abcdef", "logged-model ids"),
         ("models:/fraud//1", "a version, stage, 'latest' or '@alias' is needed"),
         ("models://1", "host"),
         ("models:/ /1", "the model name is empty"),
@@ -169,6 +178,19 @@ class FakeLookup:
     runs: dict[str, str] = field(default_factory=dict)  # run id -> artifact URI
     versions: dict[tuple[str, str], tuple[ModelVersion, str]] = field(default_factory=dict)
     aliases: dict[tuple[str, str], str] = field(default_factory=dict)
+    logged: dict[str, LoggedModel] = field(default_factory=dict)
+    outputs: dict[str, list[LoggedModelOutput]] = field(default_factory=dict)
+
+    def log_model(self, run_id: str, model_id: str, name: str, step: int = 0) -> None:
+        self.logged[model_id] = LoggedModel(
+            model_id, "0", name, f"s3://bucket/models/{model_id}", LoggedModelStatus.READY, 1, 1
+        )
+        self.outputs.setdefault(run_id, []).append(LoggedModelOutput(model_id, step))
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        if model_id not in self.logged:
+            raise NotFound(f"Logged model {model_id!r} not found")
+        return self.logged[model_id]
 
     def add(self, name: str, number: int, uri: str, stage: ModelStage = ModelStage.NONE) -> None:
         self.versions[(name, str(number))] = (_version(name, number, stage), uri)
@@ -187,7 +209,7 @@ class FakeLookup:
             artifact_uri=self.runs[run_id],
             lifecycle_stage=LifecycleStage.ACTIVE,
         )
-        return Run(info, RunData())
+        return Run(info, RunData(), outputs=RunOutputs(tuple(self.outputs.get(run_id, ()))))
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         try:
@@ -301,3 +323,23 @@ def test_download_locations_split_as_mlflow_does(lookup: FakeLookup) -> None:
     assert download_location(lookup, "s3://bucket") == Location("s3://bucket")
     assert download_location(lookup, "file:///a") == Location("file:///a")
     assert download_location(lookup, "mlflow-artifacts:/x") == Location("mlflow-artifacts:/x")
+
+
+def test_logged_models_resolve_by_id_by_run_and_through_versions(lookup: FakeLookup) -> None:
+    lookup.log_model(RUN_ID, "m-1", "clf", step=1)
+    lookup.log_model(RUN_ID, "m-2", "clf", step=3)
+    lookup.log_model(RUN_ID, "m-3", "other", step=9)
+    assert resolve(lookup, "models:/m-1") == Location("s3://bucket/models/m-1")
+    # runs:/<run>/<name>: the model of that name the run logged last (highest step)
+    assert resolve(lookup, f"runs:/{RUN_ID}/clf") == Location("s3://bucket/models/m-2")
+    assert resolve(lookup, f"runs:/{RUN_ID}/clf/MLmodel") == Location(
+        "s3://bucket/models/m-2", "MLmodel"
+    )
+    # a path that names no logged model stays inside the run's artifacts
+    assert resolve(lookup, f"runs:/{RUN_ID}/plots") == Location(
+        "s3://bucket/exp/run/artifacts", "plots"
+    )
+    lookup.add("reg", 1, "models:/m-3")
+    assert resolve(lookup, "models:/reg/1/MLmodel") == Location("s3://bucket/models/m-3", "MLmodel")
+    with pytest.raises(NotFound, match=r"no logged model with id 'reg'.*models:/reg/<version>"):
+        resolve(lookup, "models:/reg")

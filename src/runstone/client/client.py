@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstone.client.artifact_verbs import ArtifactVerbs
+from runstone.client.logged_model_verbs import LoggedModelVerbs
 from runstone.client.logger import BatchLogger
 from runstone.client.registry_verbs import RegistryVerbs
 from runstone.client.spool import Spool, spool_folder
@@ -39,7 +40,7 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class RunstoneClient(ArtifactVerbs, RegistryVerbs):
+class RunstoneClient(ArtifactVerbs, RegistryVerbs, LoggedModelVerbs):
     """The explicit API: name the experiment or run in every call.
 
     Metrics, params and tags are sent in the background by default (``synchronous=False``):

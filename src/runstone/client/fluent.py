@@ -486,20 +486,33 @@ def register_model(
     """Record the model at ``model_uri`` as a new version of registered model ``name``,
     creating the model on first use; the new version (``tags`` are its tags).
 
-    A ``runs:/<run_id>/…`` URI links the version to its run. The source is kept as given, so
-    the registry still finds the files if the run's storage moves. ``await_registration_for``
+    A ``runs:/<run_id>/…`` URI links the version to its run, and a logged model's
+    ``models:/<model_id>`` to the model and the run that logged it; ``runs:/<run_id>/<name>``
+    of a model the run logged (MLflow 3) registers that model. The source is kept as given,
+    so the registry still finds the files if the run's storage moves. ``await_registration_for``
     is accepted for MLflow's signature: versions are ready at once, there is nothing to wait for.
     """
     client = _client()
-    run_id = (
-        resolve.parse_runs_uri(model_uri).run_id if resolve.scheme_of(model_uri) == "runs" else None
-    )
+    run_id = model_id = None
+    if resolve.scheme_of(model_uri) == "runs":
+        parsed = resolve.parse_runs_uri(model_uri)
+        run_id = parsed.run_id
+        logged = resolve.run_logged_model(client.store, parsed)
+        if logged is not None:  # the run logged it MLflow 3's way: register the model itself
+            model_id, model_uri = logged.model_id, f"models:/{logged.model_id}"
+    elif resolve.scheme_of(model_uri) == "models":
+        parsed_model = resolve.parse_models_uri(model_uri)
+        if isinstance(parsed_model, resolve.LoggedModelUri):
+            model_id = parsed_model.model_id
+            run_id = client.get_logged_model(model_id).source_run_id or None
     try:
         client.create_registered_model(name)
         _log.info("Successfully registered model '%s'.", name)
     except AlreadyExists:  # registering another version is the common case, not an error
         _log.info("Registered model '%s' already exists. Creating a new version of it.", name)
-    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags)
+    version = client.create_model_version(
+        name, model_uri, run_id=run_id, tags=tags, model_id=model_id
+    )
     _log.info("Created version '%s' of model '%s'.", version.version, version.name)
     return version
 

@@ -16,29 +16,33 @@ Forms, as MLflow accepts them:
 - ``models:/<name>/latest`` — the newest version in any stage;
 - ``models:/<name>@<alias>`` — the version the alias points at;
 
-each ``models:/`` form may be followed by ``/<path>`` inside the version's artifacts.
-``models:/<name>`` alone is refused: MLflow 3 reads it as a logged-model id, so accepting it as
-"latest" here would make the same URI mean two different things.
+- ``models:/<model_id>`` — a logged model (MLflow 3): one segment, no ``@``;
+
+each registry form may be followed by ``/<path>`` inside the version's artifacts. A logged
+model's URI takes no path, as in MLflow, where ``models:/<a>/<b>`` always names a registered
+model. A bare ``models:/<name>`` is therefore a logged-model id, never "the latest version".
+
+``runs:/<run_id>/<name>`` also finds a logged model: MLflow 3 stores a model that a run logs
+under the model's own location, not under the run's artifacts, and users still address it
+through the run by its name.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from runstone.entities import ModelStage, ModelVersion, Run
+from runstone.entities import LoggedModel, ModelStage, ModelVersion, Run
 from runstone.errors import InvalidParameterValue, NotFound
 
 RUNS_FORMS = "runs:/<run_id> or runs:/<run_id>/<path>"
 MODELS_FORMS = (
     "models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest or "
-    "models:/<name>@<alias> (each optionally followed by /<path>)"
+    "models:/<name>@<alias> (each optionally followed by /<path>), or models:/<model_id>"
 )
 # How many models:/ → models:/ (or runs:/) hops a version's source may take before resolution
 # gives up: far more than any real chain, few enough to stop a cycle at once.
 MAX_HOPS = 16
-_LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,13 @@ class ModelsUri:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedModelUri:
+    """``models:/<model_id>``: a logged model (MLflow 3)."""
+
+    model_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     """A physical place: ``root`` is a storage URI (a path, ``file:``, ``s3:``,
     ``mlflow-artifacts:``…) and ``path`` a clean relative path under it ("" for the root)."""
@@ -98,6 +109,7 @@ class Lookup(Protocol):
     ) -> list[ModelVersion]: ...
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
     def get_model_version_download_uri(self, name: str, version: str | int) -> str: ...
+    def get_logged_model(self, model_id: str) -> LoggedModel: ...
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -124,9 +136,11 @@ def parse_runs_uri(uri: str) -> RunsUri:
     return RunsUri(run_id, _clean_path(uri, path))
 
 
-def parse_models_uri(uri: str) -> ModelsUri:
-    body = _body(uri, "models", MODELS_FORMS).rstrip("/")
-    first, _, rest = body.partition("/")
+def parse_models_uri(uri: str) -> ModelsUri | LoggedModelUri:
+    raw = _body(uri, "models", MODELS_FORMS)
+    if "/" not in raw and "@" not in raw and raw.strip():
+        return LoggedModelUri(raw)
+    first, _, rest = raw.rstrip("/").partition("/")
     if "@" in first:  # models:/<name>@<alias>[/<path>]
         name, _, alias = first.rpartition("@")
         _require_name(uri, name)
@@ -137,8 +151,6 @@ def parse_models_uri(uri: str) -> ModelsUri:
     suffix, _, path = rest.partition("/")
     if not suffix.strip():
         why = "a version, stage, 'latest' or '@alias' is needed after the model name"
-        if not rest and _LOGGED_MODEL_ID.fullmatch(first):
-            why = "logged-model ids (MLflow 3's models:/<model_id>) are not supported"
         raise _malformed(uri, MODELS_FORMS, why)
     clean = _clean_path(uri, path)
     if suffix.isascii() and suffix.isdigit():
@@ -227,6 +239,9 @@ def resolve(lookup: Lookup, uri: str) -> Location:
         scheme = scheme_of(current)
         if scheme == "models":
             parsed = parse_models_uri(current)
+            if isinstance(parsed, LoggedModelUri):
+                location = Location(logged_model(lookup, parsed.model_id).artifact_uri)
+                return Location(location.uri, suffix) if seen else location
             version = resolve_model_version(lookup, parsed)
             key = f"{version.name}/{version.version}"
             if key in seen or len(seen) >= MAX_HOPS:
@@ -240,11 +255,46 @@ def resolve(lookup: Lookup, uri: str) -> Location:
             current = lookup.get_model_version_download_uri(version.name, version.version)
             continue
         if scheme == "runs":
-            runs = parse_runs_uri(current)
-            location = Location(lookup.get_run(runs.run_id).info.artifact_uri, runs.path)
+            location = _run_location(lookup, parse_runs_uri(current))
         else:
             location = Location(current)
         return Location(location.uri, suffix) if seen else location
+
+
+def logged_model(lookup: Lookup, model_id: str) -> LoggedModel:
+    """The logged model ``model_id``; the NotFound says how to name a registered model, since
+    ``models:/<name>`` is easily written by mistake for one."""
+    try:
+        return lookup.get_logged_model(model_id)
+    except NotFound:
+        raise NotFound(
+            f"There is no logged model with id {model_id!r} (models:/{model_id} names a logged "
+            f"model; for a registered model write models:/{model_id}/<version>, "
+            f"models:/{model_id}/latest or models:/{model_id}@<alias>)."
+        ) from None
+
+
+def run_logged_model(lookup: Lookup, parsed: RunsUri) -> LoggedModel | None:
+    """The model the run logged under the name that starts ``parsed.path`` (MLflow 3), if
+    any; when it logged several of that name, the one logged at the highest step."""
+    head = parsed.path.partition("/")[0]
+    if not head:
+        return None
+    best: tuple[int, LoggedModel] | None = None
+    for output in lookup.get_run(parsed.run_id).outputs.model_outputs:
+        model = lookup.get_logged_model(output.model_id)
+        if model.name == head and (best is None or output.step >= best[0]):
+            best = (output.step, model)
+    return None if best is None else best[1]
+
+
+def _run_location(lookup: Lookup, parsed: RunsUri) -> Location:
+    """Where ``runs:/<run_id>/<path>`` points: inside the run's artifacts, or — when the path
+    starts with the name of a model the run logged — inside that model's location."""
+    model = run_logged_model(lookup, parsed)
+    if model is not None:
+        return Location(model.artifact_uri, parsed.path.partition("/")[2])
+    return Location(lookup.get_run(parsed.run_id).info.artifact_uri, parsed.path)
 
 
 def _join_paths(*parts: str) -> str:
