@@ -61,6 +61,7 @@ PYTHON_MODEL_LOADER: Final = "mlflow.pyfunc.model"
 LOADER_ALIASES: Final[Mapping[str, str]] = {
     PYTHON_MODEL_LOADER: "runstone.models.pyfunc",
     "mlflow.sklearn": "runstone.models.flavors.sklearn",
+    "mlflow.pytorch": "runstone.models.flavors.pytorch",
 }
 
 _log = logging.getLogger(__name__)
