@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -163,6 +164,11 @@ class ServerSettings:
     workers: int = 1
     allowed_hosts: tuple[str, ...] = ()
     cors_allowed_origins: tuple[str, ...] = ()
+    # Users, passwords, tokens and permissions (`runstone server --auth`).
+    auth: bool = False
+    # What a user may do with an experiment or model they hold no grant on: READ, USE, EDIT,
+    # MANAGE or NO_PERMISSIONS (MLflow's `default_permission`).
+    auth_default_permission: str = "READ"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -245,3 +251,74 @@ class S3Settings:
             or env.get("AWS_ENDPOINT_URL")
         )
         return cls(endpoint_url=endpoint or None)
+
+
+SCORING_SETTINGS_VARIABLE = "RUNSTONE_SCORING_SETTINGS"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringSettings:
+    """How `runstone models serve` runs a model. Built from command-line options; handed to
+    worker processes as JSON in ``RUNSTONE_SCORING_SETTINGS``."""
+
+    model_dir: str = ""
+    timeout_s: float = 60.0  # a request still running after this answers 504
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ScoringSettings:
+        """The settings a scoring worker process was started with (or the defaults)."""
+        raw = (os.environ if environ is None else environ).get(SCORING_SETTINGS_VARIABLE)
+        return cls(**json.loads(raw)) if raw else cls()
+
+
+def model_env_root(environ: Mapping[str, str] | None = None) -> Path:
+    """Where ``--env-manager uv`` keeps the environments it builds for models:
+    ``RUNSTONE_ENV_ROOT`` (or MLflow's ``MLFLOW_ENV_ROOT``), else ``~/.cache/runstone/envs``."""
+    root = env_value("ENV_ROOT", environ)
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "runstone" / "envs"
+
+
+def project_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where ``runstone run`` keeps what it builds: git checkouts of projects, environments
+    (``envs/``) and detached runs' output (``logs/``). ``RUNSTONE_PROJECTS_CACHE_DIR``, else
+    ``~/.cache/runstone/projects``."""
+    root = env_value("PROJECTS_CACHE_DIR", environ)
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "runstone" / "projects"
+
+
+def run_environment(
+    tracking_uri: str, experiment_id: str, run_id: str, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """This process's environment (or ``environ``) for a child process whose client (Runstone's
+    or MLflow's) must log into a run that a launcher such as ``runstone run`` created. Both
+    prefixes are set, since ``RUNSTONE_X`` wins over ``MLFLOW_X`` and a stale one must not."""
+    env = dict(os.environ if environ is None else environ)
+    values = {"TRACKING_URI": tracking_uri, "EXPERIMENT_ID": experiment_id, "RUN_ID": run_id}
+    for prefix in ("RUNSTONE_", "MLFLOW_"):
+        env.pop(prefix + "EXPERIMENT_NAME", None)  # the run's experiment is decided
+        env.update({prefix + name: value for name, value in values.items()})
+    return env
+
+
+def user_shell(environ: Mapping[str, str] | None = None) -> str:
+    """The shell that runs ``*.sh`` entry points, as in MLflow: ``$SHELL``, else ``bash``."""
+    return (os.environ if environ is None else environ).get("SHELL") or "bash"
+
+
+def find_uv() -> str | None:
+    """The ``uv`` executable: the one on PATH, else the one the ``uv`` Python package installed
+    (into a virtual environment's ``bin``, which is not on PATH unless it is activated)."""
+    found = shutil.which("uv")
+    if found is not None:
+        return found
+    try:
+        import uv  # optional: the uv package, when installed
+    except ImportError:
+        return None
+    try:
+        return str(uv.find_uv_bin())
+    except FileNotFoundError:
+        return None

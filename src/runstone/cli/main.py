@@ -15,10 +15,12 @@ _COMMANDS = {
     "artifacts": "runstone.cli.artifacts:artifacts",
     "db": "runstone.cli.db:db",
     "experiments": "runstone.cli.experiments:experiments",
+    "models": "runstone.cli.models:models",
     "registry": "runstone.cli.registry:registry",
     "runs": "runstone.cli.runs:runs",
     "server": "runstone.cli.server:server",
     "sync": "runstone.cli.sync:sync",
+    "users": "runstone.cli.users:users",
 }
 
 

@@ -329,11 +329,29 @@ def _to_dataframe(data: Any, schema: Schema) -> Any:
     raise InvalidParameterValue(f"model input: unsupported type {type(data).__name__}")
 
 
+def _already_conforms(df: Any, specs: list[ColSpec]) -> bool:
+    """Whether ``df`` has exactly the schema's named numeric/boolean columns, in its order and
+    of its numpy dtypes: the common case of a scoring request, where converting column by
+    column would only rebuild the same frame (and split its single block of values, which
+    makes the model's own ``to_numpy`` slower too)."""
+    if len(df.columns) != len(specs) or any(s.name is None for s in specs):
+        return False
+    if list(df.columns) != [s.name for s in specs]:
+        return False
+    for spec, dtype in zip(specs, df.dtypes.tolist(), strict=True):
+        wanted = _NUMPY_DTYPE.get(spec.type) if isinstance(spec.type, DataType) else None
+        if wanted is None or dtype != wanted:
+            return False
+    return True
+
+
 def _enforce_columns(data: Any, schema: Schema) -> Any:
     import pandas as pd  # optional heavy dependency
 
     df = _to_dataframe(data, schema)
     specs = [s for s in schema.inputs if isinstance(s, ColSpec)]
+    if _already_conforms(df, specs):
+        return df.copy()
     out: dict[Any, Any] = {}
     if not schema.has_input_names():
         if df.shape[1] != len(specs):
