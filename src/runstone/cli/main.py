@@ -17,6 +17,7 @@ _COMMANDS = {
     "experiments": "runstone.cli.experiments:experiments",
     "models": "runstone.cli.models:models",
     "registry": "runstone.cli.registry:registry",
+    "run": "runstone.cli.run:run",
     "runs": "runstone.cli.runs:runs",
     "server": "runstone.cli.server:server",
     "sync": "runstone.cli.sync:sync",
