@@ -216,13 +216,20 @@ def test_bad_input_is_one_line_and_runs_nothing(
 # -- git -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("manager", ["local", pytest.param("uv", marks=pytest.mark.slow)])
 def test_git_project_subdirectory_at_a_pinned_commit(
-    tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+    tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]], manager: str
 ) -> None:
+    if manager == "uv" and find_uv() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("uv is not installed")
+        pytest.skip("uv is not installed")
     repo = tmp_path / "repo"
     repo.mkdir()
     git("init", "--quiet", "--initial-branch", "trunk", cwd=repo)
-    write_project(repo / "sub" / "project", version="1")
+    project = write_project(repo / "sub" / "project", version="1")
+    if manager == "uv":  # a python_env.yaml project: uv builds its environment
+        (project / "python_env.yaml").write_text('python: "3.11"\ndependencies: []\n')
     git("add", ".", cwd=repo)
     git("commit", "--quiet", "-m", "one", cwd=repo)
     pinned = git("rev-parse", "HEAD", cwd=repo)
@@ -230,12 +237,17 @@ def test_git_project_subdirectory_at_a_pinned_commit(
     git("commit", "--quiet", "-am", "two", cwd=repo)
 
     uri = f"{repo.as_uri()}#sub/project"
-    done = run_cli(uri, "-v", pinned, "-P", "n=1", "--tracking-uri", str(tmp_path / "store"))
+    store = str(tmp_path / "store")
+    done = run_cli(
+        uri, "-v", pinned, "-P", "n=1", "--env-manager", manager, "--tracking-uri", store
+    )
     assert done.returncode == 0, done.stderr
     run = stored_run(tmp_path / "store", done.stdout.strip().splitlines()[-1])
     assert run.info.status.name == "FINISHED"
     assert run.data.metrics["version"].value == 1.0  # the pinned commit ran, not the head
+    assert run.data.params == {"alpha": "0.5", "n": "1"}
     tags = run.data.tags
+    assert tags["mlflow.project.env"] == manager
     assert tags["mlflow.source.git.commit"] == pinned
     assert tags["mlflow.source.git.repoURL"] == tags["mlflow.gitRepoURL"]
     assert tags["mlflow.source.git.repoURL"].endswith("repo")
