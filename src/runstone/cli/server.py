@@ -49,6 +49,20 @@ def _split(value: str | None) -> tuple[str, ...]:
     default=None,
     help="Comma-separated browser origins allowed to call the API (default: localhost).",
 )
+@click.option(
+    "--auth/--no-auth",
+    default=False,
+    show_default=True,
+    help="Require users: passwords (Basic), tokens (Bearer) or a UI login; per-experiment and "
+    "per-model permissions. Without an admin, the server prints a one-time bootstrap token.",
+)
+@click.option(
+    "--auth-default-permission",
+    type=click.Choice(["READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"], case_sensitive=False),
+    default="READ",
+    show_default=True,
+    help="With --auth: what users may do with experiments and models they hold no grant on.",
+)
 def server(
     backend_store_uri: str | None,
     default_artifact_root: str | None,
@@ -59,6 +73,8 @@ def server(
     workers: int,
     allowed_hosts: str | None,
     cors_allowed_origins: str | None,
+    auth: bool,
+    auth_default_permission: str,
 ) -> None:
     """Run the tracking server: MLflow's REST API, the artifact proxy and the web UI."""
     from runstone.server.runner import run  # FastAPI, uvicorn: loaded by this command only
@@ -73,5 +89,11 @@ def server(
         workers=workers,
         allowed_hosts=_split(allowed_hosts),
         cors_allowed_origins=_split(cors_allowed_origins),
+        auth=auth,
+        auth_default_permission=auth_default_permission.upper(),
     )
+    if auth:
+        from runstone.server.auth import announce_bootstrap_token
+
+        announce_bootstrap_token(settings)
     run(settings)

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runstone import __version__
 from runstone.config import ServerSettings
-from runstone.server import middleware
+from runstone.server import auth, middleware
 from runstone.server.api import json_response
 from runstone.server.context import ServerContext
 from runstone.server.routes import (
@@ -23,6 +23,7 @@ from runstone.server.routes import (
     registry,
     runs,
 )
+from runstone.server.routes import auth as auth_routes
 from runstone.store.sql import SqlStore
 
 _JSON_APIS = (
@@ -46,6 +47,8 @@ def create_app(settings: ServerSettings | None = None, store: SqlStore | None = 
             yield
         finally:
             ctx.close()
+            if gate is not None:
+                gate.close()
 
     app = FastAPI(
         title="Runstone",
@@ -60,6 +63,9 @@ def create_app(settings: ServerSettings | None = None, store: SqlStore | None = 
     for api in _JSON_APIS:
         api.mount(app, ctx)
     artifacts.mount_streams(app, ctx)
+    gate = auth.install(app, chosen) if chosen.auth else None  # before the Host/Origin checks
+    if gate is not None:
+        auth_routes.mount(app, ctx, gate)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     middleware.install(app, chosen)
     return app

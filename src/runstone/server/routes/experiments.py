@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runstone.entities import ViewType
 from runstone.errors import NotFound
+from runstone.server import auth
 from runstone.server.api import Api, Call, JsonDict, page_result
 from runstone.server.idempotency import idempotency_key
 from runstone.wire import encode
@@ -23,6 +24,7 @@ def create_experiment(call: Call, msg: m.CreateExperiment) -> JsonDict:
         tags=tags,
         idempotency_key=idempotency_key(call.headers),
     )
+    auth.on_created("experiment", experiment_id)  # with --auth, the creator gets MANAGE
     return {"experiment_id": experiment_id}
 
 

@@ -12,6 +12,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from runstone.errors import InvalidParameterValue
+from runstone.server import auth
 from runstone.server.api import Api, Call, JsonDict, page_result
 from runstone.server.idempotency import idempotency_key
 from runstone.wire import encode
@@ -40,6 +41,7 @@ def create_registered_model(call: Call, msg: rm.CreateRegisteredModel) -> JsonDi
         description=msg.description,
         idempotency_key=idempotency_key(call.headers),
     )
+    auth.on_created("registered_model", model.name)  # with --auth, the creator gets MANAGE
     return {"registered_model": encode.registered_model(model)}
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # The newest revision in migrations/versions (a test checks it against Alembic's own view).
 # Kept as a constant so that opening an up-to-date store does not load Alembic at all.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 _LOCK_NAME = "runstone_schema_migration"
 _PG_LOCK_KEY = 0x52554E53544F4E45 & 0x7FFFFFFFFFFFFFFF  # "RUNSTONE", as a bigint

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Double,
     ForeignKey,
@@ -398,5 +399,93 @@ run_outputs = Table(
     Column("step", BigInteger, nullable=False),
     PrimaryKeyConstraint("run_uuid", "model_id", "step"),
     Index(None, "model_id"),
+    **_MYSQL,
+)
+
+# -- authentication and permissions (``runstone server --auth``) -----------------------------------
+# Secrets are never stored: passwords as argon2id hashes, tokens and session ids as SHA-256
+# digests. Permissions reference experiments and registered models by key, so a model rename
+# carries its permissions and deleting a resource (or a user) deletes its grants.
+
+
+def _auth_user_fk() -> ForeignKey:
+    return ForeignKey("auth_users.user_id", ondelete="CASCADE")
+
+
+auth_users = Table(
+    "auth_users",
+    metadata,
+    Column("user_id", AutoId, primary_key=True, autoincrement=True),
+    Column("username", String(255), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("is_admin", Boolean, nullable=False),
+    Column("created_time", BigInteger, nullable=False),
+    UniqueConstraint("username"),
+    **_MYSQL,
+)
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("token_id", AutoId, primary_key=True, autoincrement=True),
+    Column("user_id", AutoId, _auth_user_fk(), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_time", BigInteger, nullable=False),
+    Column("expires_time", BigInteger, nullable=True),
+    Column("last_used_time", BigInteger, nullable=True),
+    UniqueConstraint("token_hash"),
+    UniqueConstraint("user_id", "name"),
+    **_MYSQL,
+)
+
+# Browser sessions of the web UI: the cookie holds a random id, the row its digest and the
+# digest of the CSRF token the login answered with.
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("user_id", AutoId, _auth_user_fk(), nullable=False),
+    Column("csrf_hash", String(64), nullable=False),
+    Column("created_time", BigInteger, nullable=False),
+    Column("expires_time", BigInteger, nullable=False),
+    Index(None, "user_id"),
+    Index(None, "expires_time"),
+    **_MYSQL,
+)
+
+# The one-time token a server prints at start while no admin exists (at most one row).
+auth_bootstrap_tokens = Table(
+    "auth_bootstrap_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("created_time", BigInteger, nullable=False),
+    **_MYSQL,
+)
+
+auth_experiment_permissions = Table(
+    "auth_experiment_permissions",
+    metadata,
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_id", AutoId, _auth_user_fk(), nullable=False),
+    Column("permission", String(32), nullable=False),
+    PrimaryKeyConstraint("experiment_id", "user_id"),
+    Index(None, "user_id"),
+    **_MYSQL,
+)
+
+auth_registered_model_permissions = Table(
+    "auth_registered_model_permissions",
+    metadata,
+    Column("model_key", AutoId, _model_fk(), nullable=False),
+    Column("user_id", AutoId, _auth_user_fk(), nullable=False),
+    Column("permission", String(32), nullable=False),
+    PrimaryKeyConstraint("model_key", "user_id"),
+    Index(None, "user_id"),
     **_MYSQL,
 )
