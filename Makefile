@@ -7,9 +7,9 @@ RUNSTONE_HOME ?= $(CURDIR)/runstone
 PYTEST_WORKERS ?= auto
 HOST ?= 127.0.0.1
 PORT ?= 5000
-PY_DIRS := $(wildcard src tests bench)
+PY_DIRS := $(wildcard src tests bench examples)
 
-.PHONY: install run test lint fix bench clean
+.PHONY: install ui run test lint fix bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,16 +19,36 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The web UI (ui/): `npm ci` when the lock file changed, `npm run build` (into the package's
+# server/static/) when a source changed or the build is missing. Stamps: a file that npm ci's
+# run leaves, and the built index.html (rewritten by every build).
+UI_DEPS := ui/node_modules/.ci-stamp
+UI_STAMP := src/runstone/server/static/index.html
+UI_SOURCES := $(shell find ui/src ui/public -type f 2>/dev/null) \
+	ui/index.html ui/package.json ui/vite.config.ts ui/tsconfig.json
+
+$(UI_DEPS): ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $(UI_DEPS)
+
+$(UI_STAMP): $(UI_DEPS) $(UI_SOURCES)
+	cd ui && npm run build
+
+ui: $(UI_STAMP)
+
+run: $(STAMP) $(UI_STAMP)
 	$(BIN)/runstone server --backend-store-uri $(RUNSTONE_HOME) --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+lint: $(STAMP) $(UI_DEPS)
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	cd ui && npm run typecheck
+	cd ui && npm run lint
 
-test: lint
+test: lint $(UI_STAMP)
+	cd ui && npm run test
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 fix: $(STAMP)

@@ -22,6 +22,7 @@ from runstone.server.routes import (
     metrics,
     registry,
     runs,
+    ui,
 )
 from runstone.server.routes import auth as auth_routes
 from runstone.store.sql import SqlStore
@@ -66,6 +67,7 @@ def create_app(settings: ServerSettings | None = None, store: SqlStore | None = 
     gate = auth.install(app, chosen) if chosen.auth else None  # before the Host/Origin checks
     if gate is not None:
         auth_routes.mount(app, ctx, gate)
+    ui.mount(app)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     middleware.install(app, chosen)
     return app
