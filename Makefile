@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/server_bench.py
 	$(BIN)/python bench/artifact_bench.py
 	$(BIN)/python bench/registry_bench.py
+	$(BIN)/python bench/serving_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -262,3 +262,38 @@ def test_a_conforming_request_frame_passes_enforcement_as_an_equal_copy() -> Non
     assert df.loc[0, "a"] == 1.5
     reordered = enforce_schema(df[["b", "a"]], COLUMNS)
     assert list(reordered.columns) == ["a", "b"]
+
+
+# -- all-double schemas: split frames of plain numbers as one float64 block -------------------
+
+DOUBLES = Schema([ColSpec(DataType.DOUBLE, "a"), ColSpec(DataType.DOUBLE, "b")])
+
+
+def test_numeric_split_frames_become_the_frame_enforcement_would_make() -> None:
+    body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2.5], [3.0, 4]]}}
+    fast = parse(body, DOUBLES)
+    general = pd.DataFrame(body["dataframe_split"]["data"], columns=["a", "b"])
+    assert fast.dtypes.tolist() == [np.float64, np.float64]
+    pd.testing.assert_frame_equal(enforce_schema(fast, DOUBLES), enforce_schema(general, DOUBLES))
+
+
+@pytest.mark.parametrize(
+    "split",
+    [
+        {"columns": ["a", "b"], "data": [[True, 1.0]]},  # enforcement must see the bool
+        {"columns": ["a", "b"], "data": [["1.5", 1.0]]},  # ... and the string
+        {"columns": ["a", "b"], "data": [[None, 1.0]]},
+        {"columns": ["b", "a"], "data": [[1.0, 2.0]]},  # another order
+        {"columns": ["a", "b"], "data": [[1.0, 2.0]], "index": [7]},
+    ],
+)
+def test_other_split_frames_are_read_as_pandas_reads_them(split: dict[str, object]) -> None:
+    parser = PayloadParser(DOUBLES)
+    assert parser._double_frame(split) is None
+    expected = pd.DataFrame(split["data"], columns=split["columns"], index=split.get("index"))
+    pd.testing.assert_frame_equal(parse({"dataframe_split": split}, DOUBLES), expected)
+
+
+def test_ragged_split_frames_take_the_general_path() -> None:
+    split = {"columns": ["a", "b"], "data": [[1.0, 2.0], [1.0]]}
+    assert PayloadParser(DOUBLES)._double_frame(split) is None

@@ -123,3 +123,47 @@ def test_bad_arguments(tmp_path: Path, model: Any) -> None:
         flavor.save_model(model, tmp_path / "a", serialization_format="joblib")
     with pytest.raises(InvalidParameterValue, match="pyfunc_predict_fn"):
         flavor.save_model(model, tmp_path / "b", pyfunc_predict_fn="transform")
+
+
+# ------------------------------------------------------- small DataFrames skip sklearn's checks
+
+
+def test_small_frames_with_the_fitted_columns_predict_as_sklearn_does(
+    data: tuple[Any, list[int]], model: Any
+) -> None:
+    X, _ = data
+    face = flavor.SklearnPyfunc(model)
+    features, checked = face._features(X)
+    assert checked
+    assert features.tolist() == X.to_numpy().tolist()
+    assert list(face.predict(X)) == list(model.predict(X))  # and no feature-name warning
+
+
+def test_frames_that_differ_from_the_fit_go_to_sklearn_unchanged(
+    data: tuple[Any, list[int]], model: Any
+) -> None:
+    X, _ = data
+    face = flavor.SklearnPyfunc(model)
+    for other in (
+        X[["b", "a"]],  # another order: sklearn's own error must still say so
+        X.assign(a=["x", "y", "z", "w"]),  # not numeric
+        X.rename(columns={"a": "A"}),
+        pd.concat([X] * (flavor.SMALL_FRAME_ROWS // 4 + 1), ignore_index=True),  # large
+    ):
+        features, checked = face._features(other)
+        assert features is other
+        assert not checked
+    with pytest.raises(ValueError, match="feature names"):
+        face.predict(X[["b", "a"]])
+
+
+def test_estimators_fitted_on_arrays_take_frames_by_position(
+    data: tuple[Any, list[int]],
+) -> None:
+    X, y = data
+    unnamed = LogisticRegression().fit(X.to_numpy(), y)
+    face = flavor.SklearnPyfunc(unnamed)
+    # sklearn itself would warn that X has feature names; by position the numbers are the same
+    assert list(face.predict(X)) == list(unnamed.predict(X.to_numpy()))
+    one_column = X[["a"]]
+    assert face._features(one_column) == (one_column, False)  # not the fitted width

@@ -142,13 +142,14 @@ class _PythonModelWrapper:
     def __init__(self, python_model: Any, context: PythonModelContext) -> None:
         self.python_model = python_model
         self.context = context
+        method = python_model.predict  # its signature is read once, not on every call
+        self._params, self._context = _accepts_params(method), _takes_context(method)
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        method = self.python_model.predict
-        kwargs = {"params": params} if _accepts_params(method) else {}
-        if _takes_context(method):
-            return method(self.context, data, **kwargs)
-        return method(data, **kwargs)
+        kwargs = {"params": params} if self._params else {}
+        if self._context:
+            return self.python_model.predict(self.context, data, **kwargs)
+        return self.python_model.predict(data, **kwargs)
 
 
 def _load_pyfunc(path: str, model_config: Mapping[str, Any] | None = None) -> _PythonModelWrapper:
@@ -202,7 +203,8 @@ class PyFuncModel:
     def __init__(self, metadata: ModelSpec, impl: Any, predict_fn: str = "predict") -> None:
         self._metadata = metadata
         self._impl = impl
-        self._predict_fn = predict_fn
+        self._predict = getattr(impl, predict_fn)
+        self._takes_params = _accepts_params(self._predict)  # inspected once, not per call
         raw = metadata.signature
         self._signature = None if raw is None else ModelSignature.from_dict(raw)
 
@@ -225,14 +227,12 @@ class PyFuncModel:
         if signature is not None and signature.inputs is not None:
             data = enforce_schema(data, signature.inputs)
         # As in MLflow, params reach the model only when its signature declares them.
-        param_schema = None if signature is None else signature.params
-        checked = enforce_params(params, param_schema) or None
-        method = getattr(self._impl, self._predict_fn)
-        if _accepts_params(method):
-            return method(data, params=checked)
+        checked = enforce_params(params, None if signature is None else signature.params) or None
+        if self._takes_params:
+            return self._predict(data, params=checked)
         if checked:
-            _log.warning("the model's %s() takes no params; ignoring them", self._predict_fn)
-        return method(data)
+            _log.warning("the model's %s() takes no params; ignoring them", self._predict.__name__)
+        return self._predict(data)
 
     def __repr__(self) -> str:
         loader = self._metadata.flavors.get(FLAVOR_NAME, {}).get("loader_module")

@@ -143,6 +143,14 @@ class PayloadParser:
             s.name: s.dtype for s in specs if isinstance(s, TensorSpec)
         }
         self.parquet = has_parquet()
+        # A schema of required double columns: a split frame of plain numbers can be built from
+        # one float64 array, the frame enforcement would make of it, at a tenth of the cost.
+        all_double = bool(specs) and all(
+            isinstance(s, ColSpec) and s.name and s.required and s.type is DataType.DOUBLE
+            for s in specs
+        )
+        self._double_names = self._names if all_double else None
+        self._double_index = pd.Index(self._names) if all_double else None
 
     # -------------------------------------------------------------------------------- entry
 
@@ -224,9 +232,32 @@ class PayloadParser:
                 "'dataframe_split' must be an object with 'data' (a list of rows) and usually "
                 "'columns' and 'index', as pandas' to_dict(orient='split') gives."
             )
+        fast = self._double_frame(value)
+        if fast is not None:
+            return fast
         return self._pd.DataFrame(
             value["data"], columns=value.get("columns"), index=value.get("index")
         )
+
+    def _double_frame(self, value: dict[str, Any]) -> Any:
+        """The split frame as one float64 block, when the schema is all required doubles and
+        the payload is exactly those columns holding only ints and floats (no bools, strings
+        or nulls, which enforcement must see as they are); None otherwise."""
+        if self._double_names is None or value.get("index") is not None:
+            return None
+        rows = value["data"]
+        if value.get("columns") != self._double_names or not isinstance(rows, list):
+            return None
+        width = len(self._double_names)
+        for row in rows:
+            if not isinstance(row, list) or len(row) != width:
+                return None
+            for cell in row:
+                kind = type(cell)
+                if kind is not float and kind is not int:
+                    return None
+        array = self._np.array(rows, dtype=self._np.float64).reshape(len(rows), width)
+        return self._pd.DataFrame(array, columns=self._double_index, copy=False)
 
     def _records_frame(self, value: Any) -> Any:
         if isinstance(value, dict):

@@ -22,6 +22,8 @@ import importlib.util
 import os
 import pickle
 import shutil
+import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -220,21 +222,64 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     return _read_file(root / model_file, fmt, conf.get("skops_trusted_types"))
 
 
+# Below this many rows, scikit-learn's per-call inspection of a DataFrame (dtypes, feature
+# names) costs more than the prediction itself: about 0.4 ms of a 0.55 ms one-row predict.
+SMALL_FRAME_ROWS: Final = 1_000
+# A model fitted on a DataFrame warns when given an array: the names were checked here instead.
+_UNNAMED_WARNING: Final = "X does not have valid feature names"
+_names_checked = threading.Lock()  # warnings.catch_warnings changes process-wide state
+
+
+def _is_dataframe(data: Any) -> bool:
+    kind = type(data)
+    return kind.__name__ == "DataFrame" and kind.__module__.startswith("pandas")
+
+
 class SklearnPyfunc:
     """The ``python_function`` face of an estimator: ``predict(data, params=None)``.
 
     ``params`` is accepted for the common interface; estimators take no per-call options.
     The other predict methods of :data:`PREDICT_FNS` are exposed for ``predict_fn``.
+
+    A small DataFrame whose columns are exactly the features the estimator was fitted on (same
+    names, same order; or, for an estimator fitted without names, the same number) and whose
+    values are all numeric is handed over as the array scikit-learn would have made of it: the
+    same numbers, without scikit-learn's per-call DataFrame inspection, which dominates the cost
+    of scoring one row. Anything else is passed through as given.
     """
 
     def __init__(self, sk_model: Any) -> None:
         self.sk_model = sk_model
+        names = getattr(sk_model, "feature_names_in_", None)
+        self._names: list[str] | None = None if names is None else [str(n) for n in names]
+        count = getattr(sk_model, "n_features_in_", None)
+        self._n_features = count if isinstance(count, int) else None
 
     def get_raw_model(self) -> Any:
         return self.sk_model
 
+    def _features(self, data: Any) -> tuple[Any, bool]:
+        """``data`` as the estimator's input, and whether it is an array standing in for a
+        DataFrame whose column names were checked against the estimator's."""
+        if not _is_dataframe(data) or len(data) > SMALL_FRAME_ROWS:
+            return data, False
+        if self._names is not None:
+            if data.columns.tolist() != self._names:
+                return data, False
+        elif self._n_features is None or data.shape[1] != self._n_features:
+            return data, False
+        values = data.to_numpy()  # one dtype for all columns: object when any is not numeric
+        if values.dtype.kind not in "fiub":
+            return data, False
+        return values, self._names is not None
+
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        return self.sk_model.predict(data)
+        features, names_checked = self._features(data)
+        if not names_checked:
+            return self.sk_model.predict(features)
+        with _names_checked, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_UNNAMED_WARNING, category=UserWarning)
+            return self.sk_model.predict(features)
 
     def __getattr__(self, name: str) -> Any:
         if name not in PREDICT_FNS or name.startswith("__"):
