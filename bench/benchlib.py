@@ -1,7 +1,9 @@
-"""What the benchmarks share: provenance, progress lines, verdicts and number formats, results."""
+"""What the benchmarks share: provenance, progress lines, verdicts and number formats, results,
+and the process tree of a server under test."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -9,6 +11,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -57,3 +61,38 @@ def write_results(name: str, report: dict[str, Any], stamp: str | None = None) -
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"Figures written to {out}")
     return out
+
+
+class ProcessTree:
+    """For a server the bench started: ``proc`` (None when stopped) and ``log_path`` (where its
+    output goes) are set by the subclass."""
+
+    proc: subprocess.Popen[bytes] | None
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines of the server's output, for an error message."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def tree(self) -> list[psutil.Process]:
+        """The server process and all its descendants (workers), while it runs."""
+        if self.proc is None:
+            return []
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the live process tree so far."""
+        total = 0.0
+        for proc in self.tree():
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total

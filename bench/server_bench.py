@@ -58,6 +58,7 @@ import requests
 
 from benchlib import (
     RESULTS_DIR,
+    ProcessTree,
     progress,
     ratio,
     source_revision,
@@ -337,7 +338,7 @@ def health_status(port: int) -> int | None:
         conn.close()
 
 
-class Server:
+class Server(ProcessTree):
     """One server process (and its descendants) on a folder; started and stopped on demand."""
 
     def __init__(self, target: Target, folder: Path, env: dict[str, str], scale: Scale) -> None:
@@ -414,22 +415,6 @@ class Server:
             before = now
         return time.perf_counter() - self.spawned_at
 
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def tree(self) -> list[psutil.Process]:
-        if self.proc is None:
-            return []
-        try:
-            root = psutil.Process(self.proc.pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
-
     def memory(self) -> dict[str, Any]:
         """RSS and USS summed over the process and all its descendants."""
         rss = uss = 0
@@ -448,15 +433,6 @@ class Server:
             "processes": len(commands),
             "commands": commands,
         }
-
-    def cpu_s(self) -> float:
-        """User + system CPU seconds of the live process tree so far."""
-        total = 0.0
-        for proc in self.tree():
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                times = proc.cpu_times()
-                total += times.user + times.system
-        return total
 
     def stop(self, grace_s: float = 15.0) -> dict[str, Any]:
         """SIGTERM to the server process; SIGKILL to its process group if the process is still

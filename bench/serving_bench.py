@@ -52,6 +52,7 @@ import psutil
 
 from benchlib import (
     RESULTS_DIR,
+    ProcessTree,
     progress,
     ratio,
     source_revision,
@@ -181,7 +182,7 @@ def ping_status(port: int) -> int | None:
         conn.close()
 
 
-class Server:
+class Server(ProcessTree):
     """One scoring-server command (and its descendants), started and stopped on demand."""
 
     def __init__(
@@ -228,31 +229,6 @@ class Server:
                     f"{last}); its output ends:\n{self.log_tail()}"
                 )
             time.sleep(0.01)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def tree(self) -> list[psutil.Process]:
-        if self.proc is None:
-            return []
-        try:
-            root = psutil.Process(self.proc.pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
-
-    def cpu_s(self) -> float:
-        """User + system CPU seconds of the live process tree so far."""
-        total = 0.0
-        for proc in self.tree():
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                times = proc.cpu_times()
-                total += times.user + times.system
-        return total
 
     def memory(self) -> dict[str, Any]:
         """RSS now and peak RSS (Linux VmHWM) summed over the tree, and each process's."""
