@@ -61,7 +61,9 @@ export async function get<T, P extends keyof GetQueries = keyof GetQueries>(
 ): Promise<T> {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null) params.set(key, String(value));
+    if (Array.isArray(value)) {
+      for (const item of value as unknown[]) params.append(key, String(item));
+    } else if (value !== undefined && value !== null) params.set(key, String(value));
   }
   const init: RequestInit = { method: "GET" };
   if (signal) init.signal = signal;

@@ -73,6 +73,7 @@ export interface RunSearch {
   orderBy: string[];
   pageToken?: string;
   maxResults: number;
+  viewType?: ViewTypeValue;
 }
 
 export function searchRuns(q: RunSearch, signal?: AbortSignal) {
@@ -81,13 +82,25 @@ export function searchRuns(q: RunSearch, signal?: AbortSignal) {
     {
       experiment_ids: q.experimentIds,
       filter: q.filter || null,
-      run_view_type: ViewType.ACTIVE_ONLY,
+      run_view_type: q.viewType ?? ViewType.ACTIVE_ONLY,
       max_results: q.maxResults,
       order_by: q.orderBy,
       page_token: q.pageToken ?? null,
     },
     signal,
   );
+}
+
+export function deleteRun(runId: string) {
+  return post<object, "/runs/delete">("/runs/delete", { run_id: runId });
+}
+
+export function restoreRun(runId: string) {
+  return post<object, "/runs/restore">("/runs/restore", { run_id: runId });
+}
+
+export function renameRun(runId: string, runName: string) {
+  return post<object, "/runs/update">("/runs/update", { run_id: runId, run_name: runName });
 }
 
 export function getRun(runId: string, signal?: AbortSignal) {

@@ -125,4 +125,12 @@ export interface GetQueries {
   "/registered-models/search": { filter?: string; max_results?: number; page_token?: string };
   "/registered-models/get": { name: string };
   "/model-versions/get": { name: string; version: string };
+  "/model-versions/get-download-uri": { name: string; version: string };
+  "/model-versions/search": {
+    filter?: string;
+    max_results?: number;
+    order_by?: string;
+    page_token?: string;
+  };
+  "/runs/metric-summaries": { run_id: string };
 }

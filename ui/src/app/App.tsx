@@ -1,6 +1,7 @@
 // The app shell: header (nav, theme toggle) and the page of the current route.
 import { ExperimentList } from "../features/experiments/ExperimentList";
-import { ModelPage, ModelVersionPage, ModelsList } from "../features/models/ModelsPages";
+import { ComparePage } from "../features/compare/ComparePage";
+import { ModelPage, ModelVersionPage, ModelsList } from "../features/models";
 import { RunPage } from "../features/run/RunPage";
 import { RunsView } from "../features/runs/RunsView";
 import { Home } from "./Home";
@@ -66,6 +67,14 @@ function Page({ route }: { route: Route }) {
       return <ModelPage name={route.name} />;
     case "modelVersion":
       return <ModelVersionPage name={route.name} version={route.version} />;
+    case "compare":
+      return (
+        <ComparePage
+          runIds={route.runIds}
+          experimentIds={route.experimentIds}
+          settings={route.settings}
+        />
+      );
     case "notFound":
       return (
         <section className="page">

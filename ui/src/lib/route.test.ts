@@ -70,3 +70,28 @@ describe("view state in the URL", () => {
     );
   });
 });
+
+describe("compare-runs URL", () => {
+  it("reads MLflow's JSON lists and our settings, and writes them back", () => {
+    const route = parseHash('#/compare-runs?runs=["a","b"]&experiments=["1"]&sx=params.lr&diff=1&axis=params.lr&axis=metrics.x');
+    expect(route).toEqual({
+      page: "compare",
+      runIds: ["a", "b"],
+      experimentIds: ["1"],
+      settings: { axes: ["params.lr", "metrics.x"], x: "params.lr", y: null, diffOnly: true, groupBy: null },
+    });
+    expect(parseHash(formatRoute(route))).toEqual(route);
+    expect(parseHash("#/compare-runs?runs=nope")).toMatchObject({ runIds: [] });
+  });
+
+  it("keeps the deleted-runs and min/max toggles of the runs view", () => {
+    expect(decodeView(encodeView({ filter: "", sort: null, columns: null, deleted: true, minmax: true }))).toEqual({
+      filter: "",
+      sort: null,
+      columns: null,
+      deleted: true,
+      minmax: true,
+    });
+  });
+});
+

@@ -3,6 +3,7 @@
 //   #/experiments/<id>?filter=…&sort=-metrics.x&c=params.lr&c=metrics.x
 //   #/experiments/<id>/runs/<run_id>
 //   #/models, #/models/<name>, #/models/<name>/versions/<v>
+//   #/compare-runs?runs=["<id>",…]&experiments=["<id>",…]  (plus the view's settings)
 
 export interface Sort {
   /** A column id, as the search language names it: `metrics.x`, `attributes.start_time`. */
@@ -15,6 +16,23 @@ export interface RunsView {
   sort: Sort | null;
   /** The chosen columns in order; null means "the default set". */
   columns: string[] | null;
+  /** Show deleted runs instead of active ones (`deleted=1`). */
+  deleted?: boolean;
+  /** Show min and max next to each metric column (`mm=1`). */
+  minmax?: boolean;
+}
+
+/** The settings of the compare page, all kept in its URL. */
+export interface CompareSettings {
+  /** Parallel-coordinates axes (column ids); empty means "params, then metrics, as found". */
+  axes: string[];
+  /** Scatter plot axes (column ids). */
+  x: string | null;
+  y: string | null;
+  /** Diff table: only rows whose values differ. */
+  diffOnly: boolean;
+  /** Group runs by this column id (`params.x` or `tags.x`). */
+  groupBy: string | null;
 }
 
 export type Route =
@@ -23,9 +41,17 @@ export type Route =
   | { page: "models" }
   | { page: "model"; name: string }
   | { page: "modelVersion"; name: string; version: string }
+  | { page: "compare"; runIds: string[]; experimentIds: string[]; settings: CompareSettings }
   | { page: "notFound"; path: string };
 
 export const EMPTY_VIEW: RunsView = { filter: "", sort: null, columns: null };
+export const DEFAULT_COMPARE: CompareSettings = {
+  axes: [],
+  x: null,
+  y: null,
+  diffOnly: false,
+  groupBy: null,
+};
 
 /** An empty `c=` parameter stands for "no optional columns"; no `c` at all for the default. */
 const NO_COLUMNS = "";
@@ -49,6 +75,8 @@ export function encodeView(view: RunsView): string {
     if (view.columns.length === 0) params.append("c", NO_COLUMNS);
     for (const column of view.columns) params.append("c", column);
   }
+  if (view.deleted) params.set("deleted", "1");
+  if (view.minmax) params.set("mm", "1");
   return params.toString();
 }
 
@@ -59,6 +87,47 @@ export function decodeView(query: string): RunsView {
     filter: params.get("filter") ?? "",
     sort: decodeSort(params.get("sort")),
     columns: raw.length === 0 ? null : raw.filter((c) => c !== NO_COLUMNS),
+    ...(params.get("deleted") === "1" ? { deleted: true } : {}),
+    ...(params.get("mm") === "1" ? { minmax: true } : {}),
+  };
+}
+
+/** A JSON array of strings from the URL (MLflow writes `runs=["a","b"]`); [] when malformed. */
+function jsonList(text: string | null): string[] {
+  if (!text) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+export function encodeCompare(runIds: string[], experimentIds: string[], s: CompareSettings) {
+  const params = new URLSearchParams();
+  params.set("runs", JSON.stringify(runIds));
+  params.set("experiments", JSON.stringify(experimentIds));
+  for (const axis of s.axes) params.append("axis", axis);
+  if (s.x) params.set("sx", s.x);
+  if (s.y) params.set("sy", s.y);
+  if (s.diffOnly) params.set("diff", "1");
+  if (s.groupBy) params.set("group", s.groupBy);
+  return params.toString();
+}
+
+export function decodeCompare(query: string): Extract<Route, { page: "compare" }> {
+  const params = new URLSearchParams(query);
+  return {
+    page: "compare",
+    runIds: jsonList(params.get("runs")),
+    experimentIds: jsonList(params.get("experiments")),
+    settings: {
+      axes: params.getAll("axis").filter((a) => a !== ""),
+      x: params.get("sx") || null,
+      y: params.get("sy") || null,
+      diffOnly: params.get("diff") === "1",
+      groupBy: params.get("group") || null,
+    },
   };
 }
 
@@ -91,6 +160,7 @@ export function parseHash(hash: string): Route {
       return { page: "run", experimentId: a, runId: c };
     }
   }
+  if (head === "compare-runs" && a === undefined) return decodeCompare(query);
   if (head === "models") {
     if (a === undefined) return { page: "models" };
     if (b === undefined) return { page: "model", name: a };
@@ -119,6 +189,8 @@ export function formatRoute(route: Route): string {
       return `#/models/${enc(route.name)}`;
     case "modelVersion":
       return `#/models/${enc(route.name)}/versions/${enc(route.version)}`;
+    case "compare":
+      return `#/compare-runs?${encodeCompare(route.runIds, route.experimentIds, route.settings)}`;
     case "notFound":
       return `#${route.path}`;
   }

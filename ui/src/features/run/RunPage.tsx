@@ -1,23 +1,28 @@
-// A run's page: overview, params, metrics and tags. (Charts, artifacts and the rest come later.)
-import { useQuery } from "@tanstack/react-query";
-import { getRun } from "../../api/endpoints";
-import type { KeyValue } from "../../api/responses";
+// A run's page: header and three tabs (overview, charts, artifacts); the tab is in the URL
+// (`?tab=charts`), next to the chart settings and the selected artifact.
 import { ErrorBox, Loading } from "../../components/States";
-import { formatDuration, formatTime, formatValue, runDuration } from "../../lib/format";
 import { EMPTY_VIEW } from "../../lib/route";
 import { href } from "../../lib/router";
+import { ArtifactBrowser } from "../artifacts";
+import { MetricCharts, useHashParam } from "../charts";
+import { Overview } from "./Overview";
+import { useRun } from "./queries";
+import "./run.css";
+
+const TABS = [
+  { id: "overview", label: "Overview" },
+  { id: "charts", label: "Charts" },
+  { id: "artifacts", label: "Artifacts" },
+] as const;
 
 export function RunPage({ experimentId, runId }: { experimentId: string; runId: string }) {
-  const run = useQuery({
-    queryKey: ["run", runId],
-    queryFn: ({ signal }) => getRun(runId, signal),
-    select: (answer) => answer.run,
-  });
+  const run = useRun(runId);
+  const [tabParam, setTab] = useHashParam("tab");
+  const tab = TABS.find((t) => t.id === tabParam)?.id ?? "overview";
   const back = href({ page: "experiments", experimentId, view: EMPTY_VIEW });
   if (run.isPending) return <Loading what="the run" />;
   if (run.isError) return <ErrorBox error={run.error} retry={() => void run.refetch()} />;
   const { info, data } = run.data;
-  const tags = (data.tags ?? []).filter((t) => !t.key.startsWith("mlflow."));
   return (
     <article className="run-page">
       <nav className="breadcrumbs" aria-label="Breadcrumbs">
@@ -26,50 +31,34 @@ export function RunPage({ experimentId, runId }: { experimentId: string; runId: 
       <header className="runs-head">
         <h1>{info.run_name ?? info.run_id}</h1>
         <span className={`status status-${info.status.toLowerCase()}`}>{info.status}</span>
+        {info.lifecycle_stage === "deleted" && <span className="badge">deleted</span>}
       </header>
-      <dl className="overview">
-        <dt>Run ID</dt>
-        <dd>{info.run_id}</dd>
-        <dt>Started</dt>
-        <dd>{formatTime(info.start_time)}</dd>
-        <dt>Duration</dt>
-        <dd>{formatDuration(runDuration(info.start_time, info.end_time))}</dd>
-        <dt>User</dt>
-        <dd>{info.user_id ?? ""}</dd>
-        <dt>Artifact URI</dt>
-        <dd>{info.artifact_uri ?? ""}</dd>
-      </dl>
-      <div className="run-tables">
-        <KeyValueTable title="Parameters" rows={data.params ?? []} />
-        <KeyValueTable
-          title="Metrics (last value)"
-          rows={(data.metrics ?? []).map((m) => ({ key: m.key, value: formatValue(m.value) }))}
-        />
-        <KeyValueTable title="Tags" rows={tags} />
+      <div className="tabs" role="tablist" aria-label="Run sections">
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            aria-selected={tab === t.id}
+            aria-controls={`panel-${t.id}`}
+            onClick={() => setTab(t.id === "overview" ? null : t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div className="tab-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        {tab === "overview" && <Overview run={run.data} />}
+        {tab === "charts" && (
+          <MetricCharts
+            runIds={[info.run_id]}
+            runLabels={{ [info.run_id]: info.run_name ?? info.run_id }}
+            metricKeys={(data.metrics ?? []).map((m) => m.key).sort()}
+          />
+        )}
+        {tab === "artifacts" && <ArtifactBrowser runId={info.run_id} />}
       </div>
     </article>
-  );
-}
-
-function KeyValueTable({ title, rows }: { title: string; rows: KeyValue[] }) {
-  const sorted = [...rows].sort((a, b) => a.key.localeCompare(b.key));
-  return (
-    <section aria-label={title}>
-      <h2>{title}</h2>
-      {sorted.length === 0 ? (
-        <p className="muted">None.</p>
-      ) : (
-        <table className="kv-table">
-          <tbody>
-            {sorted.map((row) => (
-              <tr key={row.key}>
-                <th scope="row">{row.key}</th>
-                <td>{row.value}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
   );
 }

@@ -1,4 +1,4 @@
-// The column chooser: every param and metric key found, each a checkbox.
+// The column chooser: every param, metric and tag key found, each a checkbox.
 import { useState } from "react";
 import { columnId, type FoundKeys } from "./columns";
 
@@ -13,7 +13,7 @@ export function ColumnChooser({ keys, visible, onToggle, onReset }: Props) {
   const [open, setOpen] = useState(false);
   const [search, setSearch] = useState("");
   const match = (k: string) => k.toLowerCase().includes(search.toLowerCase());
-  const group = (title: string, kind: "param" | "metric", names: string[]) => (
+  const group = (title: string, kind: "param" | "metric" | "tag", names: string[]) => (
     <fieldset>
       <legend>{title}</legend>
       {names.filter(match).map((name) => {
@@ -45,6 +45,7 @@ export function ColumnChooser({ keys, visible, onToggle, onReset }: Props) {
           <div className="chooser-groups">
             {group("Params", "param", keys.params)}
             {group("Metrics", "metric", keys.metrics)}
+            {group("Tags", "tag", keys.tags)}
           </div>
           <div className="chooser-foot">
             <button type="button" onClick={onReset}>

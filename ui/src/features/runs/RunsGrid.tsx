@@ -1,62 +1,56 @@
-// The runs table: TanStack Table for the column model, @tanstack/react-virtual for rows, server
-// sorting by header click, and the keyboard (↑/↓ move the selection, Enter opens the run).
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+// The runs table: TanStack Table for the row model, @tanstack/react-virtual for rows AND columns
+// (so 1,000+ param/metric columns stay smooth), a checkbox column for multi-select, nested runs
+// as a tree, server sorting by header click, and the keyboard (↑/↓ move the cursor, Space
+// selects, Enter opens the run).
 import {
-  flexRender,
-  getCoreRowModel,
-  useReactTable,
-  type ColumnDef,
-} from "@tanstack/react-table";
+  memo,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type MouseEvent,
+} from "react";
+import { getCoreRowModel, useReactTable, type ColumnDef } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { Run } from "../../api/responses";
 import type { Sort } from "../../lib/route";
-import { href, navigate } from "../../lib/router";
-import { cellText, type RunColumn } from "./columns";
+import { navigate } from "../../lib/router";
+import { NameCell, runRoute } from "./NameCell";
+import { cellText, type RunColumn, type StatLookup } from "./columns";
+import type { TreeRow } from "./tree";
 
 export const ROW_HEIGHT = 32;
+const CHECK_WIDTH = 36;
+const NO_COLUMNS: ColumnDef<TreeRow>[] = [];
 
 interface Props {
-  runs: Run[];
+  rows: TreeRow[];
   columns: RunColumn[];
   sort: Sort | null;
   onSort: (columnId: string) => void;
   /** Called when the user scrolls near the end of the loaded rows. */
   onNearEnd: () => void;
+  selected: ReadonlySet<string>;
+  allState: "all" | "some" | "none";
+  onSelect: (runId: string, shift: boolean) => void;
+  onSelectAll: () => void;
+  onToggleExpand: (runId: string) => void;
+  onRename: (runId: string, name: string) => void;
+  /** The run ids of the rows on screen (for the min/max columns' summaries). */
+  onVisibleRows?: (runIds: string[]) => void;
+  stats?: StatLookup;
 }
 
-function runRoute(run: Run) {
-  return { page: "run", experimentId: run.info.experiment_id, runId: run.info.run_id } as const;
-}
-
-export function RunsGrid({ runs, columns, sort, onSort, onNearEnd }: Props) {
+export function RunsGrid(props: Props) {
+  const { rows: data, columns, sort, onSort, onNearEnd, selected } = props;
   const scroller = useRef<HTMLDivElement>(null);
-  const [selected, setSelected] = useState(-1);
-  const defs = useMemo<ColumnDef<Run>[]>(
-    () =>
-      columns.map((column) => ({
-        id: column.id,
-        header: column.label,
-        size: column.width,
-        accessorFn: (run: Run) => cellText(run, column),
-        cell: (ctx) =>
-          column.id === "attributes.run_name" ? (
-            <a href={href(runRoute(ctx.row.original))}>{ctx.getValue<string>()}</a>
-          ) : column.id === "attributes.status" ? (
-            <span className={`status status-${ctx.row.original.info.status.toLowerCase()}`}>
-              {ctx.getValue<string>()}
-            </span>
-          ) : (
-            ctx.getValue<string>()
-          ),
-      })),
-    [columns],
-  );
+  const [cursor, setCursor] = useState(-1);
   const table = useReactTable({
-    data: runs,
-    columns: defs,
+    data,
+    columns: NO_COLUMNS, // cells are drawn per visible column below, not by the table
     getCoreRowModel: getCoreRowModel(),
     manualSorting: true,
-    getRowId: (run) => run.info.run_id,
+    getRowId: (row) => row.run.info.run_id,
   });
   const rows = table.getRowModel().rows;
   const virtualizer = useVirtualizer({
@@ -67,42 +61,51 @@ export function RunsGrid({ runs, columns, sort, onSort, onNearEnd }: Props) {
     // Until the first measurement (and in tests without layout): a typical viewport.
     initialRect: { width: 1200, height: 600 },
   });
+  const columnVirtualizer = useVirtualizer({
+    horizontal: true,
+    count: columns.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: (i) => columns[i]?.width ?? 120,
+    paddingStart: CHECK_WIDTH,
+    overscan: 3,
+    initialRect: { width: 1200, height: 600 },
+  });
+  useEffect(() => columnVirtualizer.measure(), [columns, columnVirtualizer]);
   const items = virtualizer.getVirtualItems();
+  const visibleColumns = columnVirtualizer.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1]!.index : -1;
   useEffect(() => {
     if (lastIndex >= rows.length - 40) onNearEnd();
   }, [lastIndex, rows.length, onNearEnd]);
 
-  const totalWidth = columns.reduce((sum, c) => sum + c.width, 0);
-  const byId = new Map(columns.map((c) => [c.id, c]));
+  const firstRow = items.length ? items[0]!.index : 0;
+  const onVisibleRows = props.onVisibleRows;
+  const visibleIds = useMemo(
+    () => rows.slice(firstRow, lastIndex + 1).map((r) => r.id),
+    [rows, firstRow, lastIndex],
+  );
+  useEffect(() => onVisibleRows?.(visibleIds), [visibleIds, onVisibleRows]);
 
-  const target = (key: string): number | null => {
-    switch (key) {
-      case "ArrowDown":
-        return Math.min(rows.length - 1, selected + 1);
-      case "ArrowUp":
-        return Math.max(0, selected - 1);
-      case "Home":
-        return 0;
-      case "End":
-        return rows.length - 1;
-      default:
-        return null;
-    }
-  };
+  const totalWidth = CHECK_WIDTH + columns.reduce((sum, c) => sum + c.width, 0);
+  const leftPad = (visibleColumns[0]?.start ?? CHECK_WIDTH) - CHECK_WIDTH;
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (rows.length === 0) return;
-    if (event.key === "Enter" && selected >= 0) {
-      const row = rows[selected];
-      if (row) navigate(runRoute(row.original));
+    const row = cursor >= 0 ? rows[cursor] : undefined;
+    if (event.key === "Enter" && row) {
+      navigate(runRoute(row.original.run));
       event.preventDefault();
       return;
     }
-    const next = target(event.key);
+    if (event.key === " " && row) {
+      props.onSelect(row.id, event.shiftKey);
+      event.preventDefault();
+      return;
+    }
+    const next = moveCursor(event.key, cursor, rows.length);
     if (next === null) return;
     event.preventDefault();
-    setSelected(next);
+    setCursor(next);
     virtualizer.scrollToIndex(next, { align: "auto" });
   };
 
@@ -113,35 +116,36 @@ export function RunsGrid({ runs, columns, sort, onSort, onNearEnd }: Props) {
       role="grid"
       aria-label="Runs"
       aria-rowcount={rows.length + 1}
-      aria-activedescendant={selected >= 0 ? `run-row-${selected}` : undefined}
+      aria-colcount={columns.length + 1}
+      aria-multiselectable="true"
+      aria-activedescendant={cursor >= 0 ? `run-row-${cursor}` : undefined}
       tabIndex={0}
       onKeyDown={onKeyDown}
     >
       <div className="grid-header" role="row" style={{ width: totalWidth }}>
-        {table.getHeaderGroups()[0]?.headers.map((header) => {
-          const column = byId.get(header.column.id);
-          const active = sort?.column === header.column.id;
-          const ariaSort = active ? (sort?.ascending ? "ascending" : "descending") : "none";
+        {/* Not a columnheader: the columns proper start after the selection checkbox. */}
+        <div className="cell check-cell">
+          <input
+            type="checkbox"
+            aria-label="Select all loaded runs"
+            checked={props.allState === "all"}
+            ref={(el) => {
+              if (el) el.indeterminate = props.allState === "some";
+            }}
+            onChange={props.onSelectAll}
+          />
+        </div>
+        <div style={{ width: leftPad, flex: "none" }} aria-hidden="true" />
+        {visibleColumns.map((vc) => {
+          const column = columns[vc.index]!;
           return (
-            <div
-              key={header.id}
-              role="columnheader"
-              aria-sort={ariaSort}
-              className={`cell header-cell${column?.numeric ? " numeric" : ""}`}
-              style={{ width: header.getSize() }}
-              title={column ? header.column.id : undefined}
-            >
-              {column?.sortable ? (
-                <button type="button" onClick={() => onSort(header.column.id)}>
-                  {flexRender(header.column.columnDef.header, header.getContext())}
-                  <span className="sort-mark" aria-hidden="true">
-                    {active ? (sort?.ascending ? "▲" : "▼") : ""}
-                  </span>
-                </button>
-              ) : (
-                flexRender(header.column.columnDef.header, header.getContext())
-              )}
-            </div>
+            <HeaderCell
+              key={column.id}
+              column={column}
+              index={vc.index}
+              sort={sort}
+              onSort={onSort}
+            />
           );
         })}
       </div>
@@ -150,32 +154,152 @@ export function RunsGrid({ runs, columns, sort, onSort, onNearEnd }: Props) {
           const row = rows[item.index];
           if (!row) return null;
           return (
-            <div
+            <GridRow
               key={row.id}
-              id={`run-row-${item.index}`}
-              role="row"
-              aria-rowindex={item.index + 2}
-              aria-selected={item.index === selected}
-              className={`grid-row${item.index === selected ? " selected" : ""}`}
-              style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
-              onClick={() => setSelected(item.index)}
-              onDoubleClick={() => navigate(runRoute(row.original))}
-            >
-              {row.getVisibleCells().map((cell) => (
-                <div
-                  key={cell.id}
-                  role="gridcell"
-                  className={`cell${byId.get(cell.column.id)?.numeric ? " numeric" : ""}`}
-                  style={{ width: cell.column.getSize() }}
-                  title={cell.getValue<string>()}
-                >
-                  {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                </div>
-              ))}
-            </div>
+              index={item.index}
+              start={item.start}
+              tree={row.original}
+              columns={columns}
+              first={visibleColumns[0]?.index ?? 0}
+              last={visibleColumns[visibleColumns.length - 1]?.index ?? -1}
+              leftPad={leftPad}
+              active={item.index === cursor}
+              checked={selected.has(row.id)}
+              stats={props.stats}
+              onCursor={setCursor}
+              onSelect={props.onSelect}
+              onToggleExpand={props.onToggleExpand}
+              onRename={props.onRename}
+            />
           );
         })}
       </div>
+    </div>
+  );
+}
+
+interface RowProps {
+  index: number;
+  start: number;
+  tree: TreeRow;
+  columns: RunColumn[];
+  /** The range of columns on screen (horizontal virtualisation). */
+  first: number;
+  last: number;
+  leftPad: number;
+  active: boolean;
+  checked: boolean;
+  stats: StatLookup | undefined;
+  onCursor: (index: number) => void;
+  onSelect: (runId: string, shift: boolean) => void;
+  onToggleExpand: (runId: string) => void;
+  onRename: (runId: string, name: string) => void;
+}
+
+/** One row; memoised, so scrolling renders only the rows that come into view. */
+const GridRow = memo(function GridRow(p: RowProps) {
+  const { run } = p.tree;
+  const id = run.info.run_id;
+  const classes = ["grid-row"];
+  if (p.active) classes.push("selected");
+  if (p.checked) classes.push("checked");
+  const cells = [];
+  for (let i = p.first; i <= p.last; i += 1) {
+    const column = p.columns[i]!;
+    const text = cellText(run, column, undefined, p.stats);
+    cells.push(
+      <div
+        key={column.id}
+        role="gridcell"
+        aria-colindex={i + 2}
+        className={`cell${column.numeric ? " numeric" : ""}`}
+        style={{ width: column.width }}
+        title={text}
+      >
+        {column.id === "attributes.run_name" ? (
+          <NameCell row={p.tree} onToggle={p.onToggleExpand} onRename={p.onRename} />
+        ) : column.id === "attributes.status" ? (
+          <span className={`status status-${run.info.status.toLowerCase()}`}>{text}</span>
+        ) : (
+          text
+        )}
+      </div>,
+    );
+  }
+  return (
+    <div
+      id={`run-row-${p.index}`}
+      role="row"
+      aria-rowindex={p.index + 2}
+      aria-selected={p.active}
+      data-run-id={id}
+      className={classes.join(" ")}
+      style={{ transform: `translateY(${p.start}px)`, height: ROW_HEIGHT }}
+      onClick={() => p.onCursor(p.index)}
+      onDoubleClick={() => navigate(runRoute(run))}
+    >
+      <div className="cell check-cell">
+        <input
+          type="checkbox"
+          aria-label={`Select ${run.info.run_name ?? id}`}
+          checked={p.checked}
+          onClick={(event: MouseEvent<HTMLInputElement>) => {
+            event.stopPropagation();
+            p.onSelect(id, event.shiftKey);
+          }}
+          onChange={() => undefined}
+        />
+      </div>
+      <div style={{ width: p.leftPad, flex: "none" }} aria-hidden="true" />
+      {cells}
+    </div>
+  );
+});
+
+function moveCursor(key: string, cursor: number, count: number): number | null {
+  switch (key) {
+    case "ArrowDown":
+      return Math.min(count - 1, cursor + 1);
+    case "ArrowUp":
+      return Math.max(0, cursor - 1);
+    case "Home":
+      return 0;
+    case "End":
+      return count - 1;
+    default:
+      return null;
+  }
+}
+
+interface HeaderProps {
+  column: RunColumn;
+  index: number;
+  sort: Sort | null;
+  onSort: (columnId: string) => void;
+}
+
+function HeaderCell({ column, index, sort, onSort }: HeaderProps) {
+  const active = sort?.column === column.id;
+  const ariaSort = active ? (sort?.ascending ? "ascending" : "descending") : "none";
+  return (
+    <div
+      role="columnheader"
+      aria-sort={ariaSort}
+      aria-colindex={index + 2}
+      className={`cell header-cell${column.numeric ? " numeric" : ""}`}
+      style={{ width: column.width }}
+      title={column.id}
+    >
+      {column.sortable ? (
+        <button type="button" onClick={() => onSort(column.id)}>
+          {column.label}
+          <span className="sort-mark" aria-hidden="true">
+            {active ? (sort?.ascending ? "▲" : "▼") : ""}
+          </span>
+        </button>
+      ) : (
+        column.label
+      )}
     </div>
   );
 }

@@ -1,5 +1,6 @@
-// An experiment's runs: title, filter, column chooser, count and the virtualised table.
-import { useCallback, useMemo } from "react";
+// An experiment's runs: title, filter, column chooser, selection actions, count and the
+// virtualised table (nested runs as a tree).
+import { useCallback, useMemo, useState } from "react";
 import { ApiError, errorMessage } from "../../api/errors";
 import { ErrorBox, Loading } from "../../components/States";
 import { Quickstart } from "../../components/Quickstart";
@@ -7,15 +8,13 @@ import type { RunsView as View } from "../../lib/route";
 import { navigate } from "../../lib/router";
 import { ColumnChooser } from "./ColumnChooser";
 import { FilterBar } from "./FilterBar";
+import { RunsActions } from "./RunsActions";
 import { RunsGrid } from "./RunsGrid";
-import {
-  collectKeys,
-  nextSort,
-  orderByClause,
-  toggleColumn,
-  visibleColumns,
-} from "./columns";
-import { useExperiment, useRunPages } from "./queries";
+import { allCompletions } from "./autocomplete";
+import { collectKeys, nextSort, orderByClause, toggleColumn, visibleColumns } from "./columns";
+import { useExperiment, useMetricStats, useRunEdit, useRunPages } from "./queries";
+import { NO_SELECTION, clickRow, selectionState, toggleAll, type Selection } from "./selection";
+import { buildTree } from "./tree";
 
 interface Props {
   experimentId: string;
@@ -25,11 +24,23 @@ interface Props {
 export function RunsView({ experimentId, view }: Props) {
   const experiment = useExperiment(experimentId);
   const orderBy = useMemo(() => orderByClause(view.sort), [view.sort]);
-  const runs = useRunPages(experimentId, view.filter, orderBy);
+  const deletedView = view.deleted ?? false;
+  const runs = useRunPages(experimentId, view.filter, orderBy, deletedView);
   const loaded = useMemo(() => runs.data ?? [], [runs.data]);
   const keys = useMemo(() => collectKeys(loaded), [loaded]);
-  const columns = useMemo(() => visibleColumns(view.columns, keys), [view.columns, keys]);
+  const completions = useMemo(() => allCompletions(keys), [keys]);
+  const columns = useMemo(
+    () => visibleColumns(view.columns, keys, view.minmax ?? false),
+    [view.columns, keys, view.minmax],
+  );
   const visible = useMemo(() => new Set(columns.map((c) => c.id)), [columns]);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const tree = useMemo(() => buildTree(loaded, expanded), [loaded, expanded]);
+  const order = useMemo(() => tree.map((r) => r.run.info.run_id), [tree]);
+  const [selection, setSelection] = useState<Selection>(NO_SELECTION);
+  const [onScreen, setOnScreen] = useState<string[]>([]);
+  const stats = useMetricStats(onScreen, view.minmax ?? false);
+  const edit = useRunEdit(experimentId);
 
   const go = useCallback(
     (next: View, replace = false) =>
@@ -40,6 +51,29 @@ export function RunsView({ experimentId, view }: Props) {
   const onNearEnd = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const onToggleExpand = useCallback((id: string) => {
+    setExpanded((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  }, []);
+  const onSelect = useCallback(
+    (id: string, shift: boolean) => setSelection((s) => clickRow(s, order, id, shift)),
+    [order],
+  );
+  const onRename = useCallback(
+    (runId: string, name: string) => edit.mutate({ kind: "rename", runId, name }),
+    // `edit.mutate` is stable; `edit` itself is a new object every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [edit.mutate],
+  );
+  const selectedIds = [...selection.ids];
+  const changeView = (next: View) => {
+    setSelection(NO_SELECTION);
+    go(next);
+  };
 
   // A bad filter is the user's to fix: its message goes next to the box, not over the page.
   const filterError =
@@ -60,6 +94,7 @@ export function RunsView({ experimentId, view }: Props) {
         <FilterBar
           filter={view.filter}
           error={filterError}
+          completions={completions}
           onApply={(filter) => go({ ...view, filter })}
         />
         <ColumnChooser
@@ -73,6 +108,19 @@ export function RunsView({ experimentId, view }: Props) {
           {isFetchingNextPage && " (loading more…)"}
         </span>
       </div>
+      <RunsActions
+        experimentId={experimentId}
+        selected={selectedIds}
+        deletedView={deletedView}
+        minmax={view.minmax ?? false}
+        busy={edit.isPending}
+        onDelete={() => edit.mutate({ kind: "delete", runIds: selectedIds }, { onSuccess: () => setSelection(NO_SELECTION) })}
+        onRestore={() => edit.mutate({ kind: "restore", runIds: selectedIds }, { onSuccess: () => setSelection(NO_SELECTION) })}
+        onClear={() => setSelection(NO_SELECTION)}
+        onDeletedView={(on) => changeView({ ...view, deleted: on })}
+        onMinmax={(on) => go({ ...view, minmax: on }, true)}
+      />
+      {edit.isError && <p className="inline-error" role="alert">{errorMessage(edit.error)}</p>}
       {runs.isPending ? (
         <Loading what="runs" />
       ) : runs.isError ? (
@@ -82,18 +130,28 @@ export function RunsView({ experimentId, view }: Props) {
           <ErrorBox error={runs.error} retry={() => void runs.refetch()} />
         )
       ) : loaded.length === 0 ? (
-        view.filter ? (
-          <p className="state state-empty">No runs match {JSON.stringify(view.filter)}.</p>
+        view.filter || deletedView ? (
+          <p className="state state-empty">
+            No {deletedView ? "deleted " : ""}runs{view.filter ? ` match ${JSON.stringify(view.filter)}` : ""}.
+          </p>
         ) : (
           <Quickstart title="No runs in this experiment yet" />
         )
       ) : (
         <RunsGrid
-          runs={loaded}
+          rows={tree}
           columns={columns}
           sort={view.sort}
           onSort={(id) => go({ ...view, sort: nextSort(view.sort, id) })}
           onNearEnd={onNearEnd}
+          selected={selection.ids}
+          allState={selectionState(selection, order)}
+          onSelect={onSelect}
+          onSelectAll={() => setSelection((s) => toggleAll(s, order))}
+          onToggleExpand={onToggleExpand}
+          onRename={onRename}
+          {...(view.minmax ? { onVisibleRows: setOnScreen } : {})}
+          stats={stats}
         />
       )}
       {runs.isFetchNextPageError && <p className="inline-error">{errorMessage(runs.error)}</p>}

@@ -35,7 +35,7 @@ const runs = [run("a", { lr: "0.1", b: "x" }, { loss: 0.5 }), run("b", { depth: 
 
 describe("column model", () => {
   it("collects the keys found, sorted", () => {
-    expect(collectKeys(runs)).toEqual({ params: ["b", "depth", "lr"], metrics: ["acc", "loss"] });
+    expect(collectKeys(runs)).toEqual({ params: ["b", "depth", "lr"], metrics: ["acc", "loss"], tags: [] });
   });
 
   it("shows a default set until the user chooses", () => {
@@ -59,7 +59,8 @@ describe("column model", () => {
 
   it("parses ids whose key holds dots", () => {
     expect(parseColumnId("metrics.val.loss")).toMatchObject({ kind: "metric", name: "val.loss" });
-    expect(parseColumnId("tags.x")).toBeNull();
+    expect(parseColumnId("tags.x")).toMatchObject({ kind: "tag", name: "x" });
+    expect(parseColumnId("nope.x")).toBeNull();
     expect(parseColumnId("metrics.")).toBeNull();
   });
 
@@ -76,6 +77,19 @@ describe("column model", () => {
     expect(second).toEqual({ column: "metrics.x", ascending: true });
     expect(nextSort(second, "metrics.x")).toBeNull();
     expect(nextSort(second, "params.lr")).toEqual({ column: "params.lr", ascending: false });
+  });
+
+  it("adds min and max columns after each metric on demand", () => {
+    const keys = collectKeys(runs);
+    const ids = visibleColumns(["metrics.loss", "params.lr"], keys, true).map((c) => c.id);
+    expect(ids.slice(ATTRIBUTE_COLUMNS.length)).toEqual([
+      "metrics.loss",
+      "min:metrics.loss",
+      "max:metrics.loss",
+      "params.lr",
+    ]);
+    const min = visibleColumns(["metrics.loss"], keys, true)[ATTRIBUTE_COLUMNS.length + 1]!;
+    expect(cellText(runs[0]!, min, 0, (_id, _key, stat) => (stat === "min" ? 0.125 : 1))).toBe("0.125");
   });
 
   it("renders cells as text", () => {

@@ -5,7 +5,7 @@ import type { Double, Run } from "../../api/responses";
 import { formatDuration, formatTime, formatValue, runDuration } from "../../lib/format";
 import type { Sort } from "../../lib/route";
 
-export type ColumnKind = "attribute" | "param" | "metric";
+export type ColumnKind = "attribute" | "param" | "metric" | "tag";
 
 export interface RunColumn {
   id: string;
@@ -17,12 +17,15 @@ export interface RunColumn {
   /** False for columns the server cannot order by (duration). */
   sortable: boolean;
   numeric: boolean;
+  /** For the on-demand min/max columns of a metric (values from runs/metric-summaries). */
+  stat?: "min" | "max";
 }
 
 const PREFIX: Record<ColumnKind, string> = {
   attribute: "attributes",
   param: "params",
   metric: "metrics",
+  tag: "tags",
 };
 
 export const ATTRIBUTE_COLUMNS: readonly RunColumn[] = [
@@ -58,24 +61,42 @@ export function parseColumnId(id: string): RunColumn | null {
   if (prefix === "metrics") {
     return { id, kind: "metric", name, label: name, width: 120, sortable: true, numeric: true };
   }
+  if (prefix === "tags") {
+    return { id, kind: "tag", name, label: name, width: 140, sortable: true, numeric: false };
+  }
   return null;
+}
+
+/** The min and max columns shown after metric column `column` when min/max is on. */
+export function statColumns(column: RunColumn): RunColumn[] {
+  return (["min", "max"] as const).map((stat) => ({
+    ...column,
+    id: `${stat}:${column.id}`,
+    label: `${column.label} (${stat})`,
+    sortable: false,
+    stat,
+  }));
 }
 
 export interface FoundKeys {
   params: string[];
   metrics: string[];
+  /** Tag keys, without the `mlflow.` system tags. */
+  tags: string[];
 }
 
-/** The param and metric keys found in `runs`, sorted. */
+/** The param, metric and (user) tag keys found in `runs`, sorted. */
 export function collectKeys(runs: readonly Run[]): FoundKeys {
   const params = new Set<string>();
   const metrics = new Set<string>();
+  const tags = new Set<string>();
   for (const run of runs) {
     for (const p of run.data.params ?? []) params.add(p.key);
     for (const m of run.data.metrics ?? []) metrics.add(m.key);
+    for (const t of run.data.tags ?? []) if (!t.key.startsWith("mlflow.")) tags.add(t.key);
   }
   const sorted = (s: Set<string>) => [...s].sort((a, b) => a.localeCompare(b));
-  return { params: sorted(params), metrics: sorted(metrics) };
+  return { params: sorted(params), metrics: sorted(metrics), tags: sorted(tags) };
 }
 
 /** The ids of the optional columns shown when the user has chosen none. */
@@ -87,12 +108,19 @@ export function defaultColumns(keys: FoundKeys, perKind = DEFAULT_PER_KIND): str
 }
 
 /** The columns to show: attributes, then the chosen (or default) optional columns. */
-export function visibleColumns(chosen: readonly string[] | null, keys: FoundKeys): RunColumn[] {
+export function visibleColumns(
+  chosen: readonly string[] | null,
+  keys: FoundKeys,
+  minmax = false,
+): RunColumn[] {
   const ids = chosen ?? defaultColumns(keys);
   const optional = ids
     .map(parseColumnId)
     .filter((c): c is RunColumn => c !== null && c.kind !== "attribute");
-  return [...ATTRIBUTE_COLUMNS, ...optional];
+  const withStats = minmax
+    ? optional.flatMap((c) => (c.kind === "metric" ? [c, ...statColumns(c)] : [c]))
+    : optional;
+  return [...ATTRIBUTE_COLUMNS, ...withStats];
 }
 
 /** `chosen` with `id` switched on or off (starting from the default set). */
@@ -117,18 +145,48 @@ export function nextSort(current: Sort | null, id: string): Sort | null {
   return null;
 }
 
-function metricValue(run: Run, key: string): Double | undefined {
-  return run.data.metrics?.find((m) => m.key === key)?.value;
+interface RunIndex {
+  params: Map<string, string>;
+  metrics: Map<string, Double>;
+  tags: Map<string, string>;
 }
 
+// Key → value maps per run, built once: a wide run has thousands of keys, and a linear search
+// per cell would make rendering quadratic.
+const indexes = new WeakMap<Run, RunIndex>();
+
+export function runIndex(run: Run): RunIndex {
+  let index = indexes.get(run);
+  if (!index) {
+    index = {
+      params: new Map((run.data.params ?? []).map((p) => [p.key, p.value])),
+      metrics: new Map((run.data.metrics ?? []).map((m) => [m.key, m.value])),
+      tags: new Map((run.data.tags ?? []).map((t) => [t.key, t.value])),
+    };
+    indexes.set(run, index);
+  }
+  return index;
+}
+
+/** min/max of a run's metric (from runs/metric-summaries), when loaded. */
+export type StatLookup = (runId: string, key: string, stat: "min" | "max") => Double | undefined;
+
 /** The text of one cell. */
-export function cellText(run: Run, column: RunColumn, now = Date.now()): string {
+export function cellText(
+  run: Run,
+  column: RunColumn,
+  now = Date.now(),
+  stats?: StatLookup,
+): string {
   const info = run.info;
   switch (column.kind) {
     case "param":
-      return run.data.params?.find((p) => p.key === column.name)?.value ?? "";
+      return runIndex(run).params.get(column.name) ?? "";
+    case "tag":
+      return runIndex(run).tags.get(column.name) ?? "";
     case "metric":
-      return formatValue(metricValue(run, column.name));
+      if (column.stat) return formatValue(stats?.(info.run_id, column.name, column.stat));
+      return formatValue(runIndex(run).metrics.get(column.name));
     case "attribute":
       switch (column.name) {
         case "run_name":

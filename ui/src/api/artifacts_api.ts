@@ -1,0 +1,60 @@
+// A run's artifacts: listing (artifacts/list), and the UI's download route, which MLflow's UI
+// uses too (`get-artifact?run_uuid=…&path=…`). The server sends active types (HTML, SVG, JS)
+// as text/plain with `nosniff`, so a file can never run as a page.
+import { API_PREFIX, get } from "./client";
+import { NetworkError, toApiError } from "./errors";
+
+declare module "./responses" {
+  interface GetQueries {
+    "/artifacts/list": { run_id: string; path?: string };
+  }
+}
+
+export interface FileInfo {
+  /** The path relative to the run's artifact root. */
+  path: string;
+  is_dir?: boolean;
+  file_size?: number;
+}
+
+export interface ListArtifactsResponse {
+  root_uri?: string;
+  files?: FileInfo[];
+}
+
+export async function listArtifacts(runId: string, path: string, signal?: AbortSignal) {
+  const query = path ? { run_id: runId, path } : { run_id: runId };
+  const answer = await get<ListArtifactsResponse, "/artifacts/list">(
+    "/artifacts/list",
+    query,
+    signal,
+  );
+  return answer.files ?? [];
+}
+
+/** The URL that downloads (or, for an image, shows) one artifact file of a run. */
+export function artifactUrl(runId: string, path: string): string {
+  const query = new URLSearchParams({ run_uuid: runId, path });
+  return `${API_PREFIX}/get-artifact?${query.toString()}`;
+}
+
+/** The text of one artifact file (callers check its size first). */
+export async function fetchArtifactText(
+  runId: string,
+  path: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(artifactUrl(runId, path), {
+      credentials: "same-origin",
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new NetworkError(`The server could not be reached (${reason}).`);
+  }
+  const text = await response.text();
+  if (!response.ok) throw toApiError(response.status, text);
+  return text;
+}

@@ -1,0 +1,1 @@
+export { ArtifactBrowser } from "./ArtifactBrowser";
