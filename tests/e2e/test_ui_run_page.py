@@ -290,3 +290,18 @@ def test_artifact_link_survives_a_reload(page: Page, rich: RichRun) -> None:
     open_run(page, rich, "?tab=artifacts&artifact=config.json")
     page.locator("pre[data-kind=json]").wait_for(timeout=TIMEOUT)
     assert page.get_by_role("tab", name="Artifacts").get_attribute("aria-selected") == "true"
+
+
+def test_register_a_logged_model_from_the_run_page(page: Page, rich: RichRun) -> None:
+    open_run(page, rich)
+    models = page.get_by_role("region", name="Logged models")
+    models.get_by_role("button", name="Register model").click()
+    dialog = page.get_by_role("dialog", name="Register model")
+    dialog.get_by_role("combobox", name="Model name").fill("iris classifier")
+    dialog.get_by_role("button", name="Register").click()
+    dialog.get_by_role("link", name="iris classifier version 1").wait_for(timeout=TIMEOUT)
+    screenshot(page, "run_page_model_registered")
+    with RunstoneClient(rich.url) as client:
+        version = client.get_model_version("iris classifier", 1)
+    assert (version.source, version.model_id) == (f"models:/{rich.model_id}", rich.model_id)
+    assert version.run_id == rich.run_id

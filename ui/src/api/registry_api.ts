@@ -111,11 +111,17 @@ export function searchModelVersions(name: string, signal?: AbortSignal) {
   );
 }
 
-export function createModelVersion(name: string, source: string, runId: string | null) {
+export function createModelVersion(
+  name: string,
+  source: string,
+  runId: string | null,
+  modelId: string | null = null,
+) {
   return post<GetModelVersionResponse, "/model-versions/create">("/model-versions/create", {
     name,
     source,
     run_id: runId,
+    model_id: modelId,
   });
 }
 

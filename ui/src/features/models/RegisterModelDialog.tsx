@@ -32,7 +32,8 @@ export function RegisterModelDialog(props: RegisterModelDialogProps) {
       } catch (error) {
         if (!(error instanceof ApiError && error.errorCode === "RESOURCE_ALREADY_EXISTS")) throw error;
       }
-      return (await createModelVersion(modelName, source, props.runId)).model_version;
+      return (await createModelVersion(modelName, source, props.runId, props.modelId ?? null))
+        .model_version;
     },
     onSuccess: async (mv) => {
       await client.invalidateQueries({ queryKey: ["models"] });

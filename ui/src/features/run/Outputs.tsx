@@ -1,7 +1,9 @@
 // What went into the run (dataset inputs) and what came out of it (logged models).
 import type { DatasetInput } from "../../api/runs_api";
 import { ErrorBox, Loading } from "../../components/States";
+import { useState } from "react";
 import { formatTime } from "../../lib/format";
+import { RegisterModelDialog } from "../models";
 import { useLoggedModels } from "./queries";
 
 export function Datasets({ inputs }: { inputs: DatasetInput[] }) {
@@ -55,6 +57,7 @@ export function LoggedModels({
   outputIds: string[];
 }) {
   const models = useLoggedModels(experimentId, runId);
+  const [registering, setRegistering] = useState<string | null>(null);
   if (models.isPending) return <Loading what="logged models" />;
   if (models.isError) return <ErrorBox error={models.error} retry={() => void models.refetch()} />;
   const found = new Set(models.data.map((m) => m.info.model_id));
@@ -73,6 +76,7 @@ export function LoggedModels({
               <th>Type</th>
               <th>Status</th>
               <th>Created</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -85,6 +89,11 @@ export function LoggedModels({
                 <td>{m.info.model_type ?? ""}</td>
                 <td>{(m.info.status ?? "").replace(/^LOGGED_MODEL_/, "")}</td>
                 <td>{formatTime(m.info.creation_timestamp_ms)}</td>
+                <td>
+                  <button type="button" onClick={() => setRegistering(m.info.model_id)}>
+                    Register model
+                  </button>
+                </td>
               </tr>
             ))}
             {others.map((id) => (
@@ -96,10 +105,19 @@ export function LoggedModels({
                 <td />
                 <td />
                 <td />
+                <td />
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {registering !== null && (
+        <RegisterModelDialog
+          runId={runId}
+          source={`models:/${registering}`}
+          modelId={registering}
+          onClose={() => setRegistering(null)}
+        />
       )}
     </section>
   );
