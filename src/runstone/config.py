@@ -143,6 +143,8 @@ DEFAULT_ALLOWED_HOSTS = (
     "172.30.*",
     "172.31.*",
 )
+# Largest API request body (JSON) a server reads by default.
+DEFAULT_MAX_REQUEST_BODY = 32 * 1024 * 1024
 # Browser origins allowed to call the API across origins when none are configured.
 DEFAULT_CORS_ORIGINS = ("http://localhost", "http://127.0.0.1", "http://[::1]")
 
@@ -169,6 +171,11 @@ class ServerSettings:
     # What a user may do with an experiment or model they hold no grant on: READ, USE, EDIT,
     # MANAGE or NO_PERMISSIONS (MLflow's `default_permission`).
     auth_default_permission: str = "READ"
+    # Largest API request body (JSON) the server reads; artifact uploads stream and are exempt.
+    # 32 MiB: MLflow allows a dataset profile of 16 MiB in one log-inputs request.
+    max_request_body_bytes: int = DEFAULT_MAX_REQUEST_BODY
+    # Deepest nesting of arrays and objects in a JSON request body.
+    max_json_depth: int = 64
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -444,3 +444,45 @@ def test_users_manage_their_own_tokens_over_rest(http: httpx.Client) -> None:
     revoked = http.request("DELETE", f"{tokens}/revoke", json={"token_id": info["id"]}, headers=BOB)
     assert revoked.json() == {}
     assert http.get(f"{API}/users/current", headers=bearer).status_code == 401
+
+
+def test_the_default_permission_lets_others_read_but_not_change(http: httpx.Client) -> None:
+    """With the default READ, bob reads the admin's experiment and run but may not log to it,
+    delete it, or write its files; the refusals carry no data."""
+    experiment_id = http.post(
+        f"{API}/experiments/create", json={"name": "admins"}, headers=ADMIN
+    ).json()["experiment_id"]
+    run = http.post(
+        f"{API}/runs/create", json={"experiment_id": experiment_id}, headers=ADMIN
+    ).json()["run"]
+    run_id = run["info"]["run_id"]
+    got = http.get(f"{API}/runs/get", params={"run_id": run_id}, headers=BOB)
+    assert got.status_code == 200
+    assert (
+        http.get(
+            f"{API}/experiments/get", params={"experiment_id": experiment_id}, headers=BOB
+        ).json()["experiment"]["name"]
+        == "admins"
+    )
+    folder = run["info"]["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    for method, path, body in [
+        ("POST", "/runs/log-parameter", {"run_id": run_id, "key": "k", "value": "v"}),
+        ("POST", "/runs/delete", {"run_id": run_id}),
+        ("POST", "/experiments/update", {"experiment_id": experiment_id, "new_name": "mine"}),
+    ]:
+        refused = http.request(method, API + path, json=body, headers=BOB)
+        assert refused.status_code == 403, (path, refused.text)
+        assert refused.json() == {
+            "error_code": "PERMISSION_DENIED",
+            "message": "Permission denied.",
+        }
+    upload = http.put(
+        f"/api/2.0/mlflow-artifacts/artifacts/{folder}/x.txt", content=b"x", headers=BOB
+    )
+    assert upload.status_code == 403
+    assert (
+        "params"
+        not in http.get(f"{API}/runs/get", params={"run_id": run_id}, headers=ADMIN).json()["run"][
+            "data"
+        ]
+    )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from runstone.config import DEFAULT_LOCAL_DIR, ServerSettings, env_value
+from runstone.config import (
+    DEFAULT_LOCAL_DIR,
+    DEFAULT_MAX_REQUEST_BODY,
+    ServerSettings,
+    env_value,
+)
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -63,6 +68,13 @@ def _split(value: str | None) -> tuple[str, ...]:
     show_default=True,
     help="With --auth: what users may do with experiments and models they hold no grant on.",
 )
+@click.option(
+    "--max-body-size",
+    type=click.IntRange(1024),
+    default=DEFAULT_MAX_REQUEST_BODY,
+    show_default=True,
+    help="Largest JSON request body in bytes (artifact uploads stream and are not limited).",
+)
 def server(
     backend_store_uri: str | None,
     default_artifact_root: str | None,
@@ -75,6 +87,7 @@ def server(
     cors_allowed_origins: str | None,
     auth: bool,
     auth_default_permission: str,
+    max_body_size: int,
 ) -> None:
     """Run the tracking server: MLflow's REST API, the artifact proxy and the web UI."""
     from runstone.server.runner import run  # FastAPI, uvicorn: loaded by this command only
@@ -91,6 +104,7 @@ def server(
         cors_allowed_origins=_split(cors_allowed_origins),
         auth=auth,
         auth_default_permission=auth_default_permission.upper(),
+        max_request_body_bytes=max_body_size,
     )
     if auth:
         from runstone.server.auth import announce_bootstrap_token

@@ -46,12 +46,20 @@ _NUMERIC = frozenset(
 _MAX_SHOWN = 40  # characters of a token quoted in an error message
 _MAX_QUOTED = 300  # characters of the filter quoted in an error message
 _MAX_DEPTH = 50
+# Bounds that keep a hostile filter cheap: parsing is linear, and the database's own limits
+# (SQLite refuses expressions deeper than 1,000, as a chain of 1,000 ANDs is) stay far away.
+MAX_FILTER_LENGTH = 65_536  # characters; room for an IN list of 1,500 run ids
+MAX_COMPARISONS = 500
+MAX_ORDER_BY_CLAUSES = 100
+MAX_ORDER_BY_LENGTH = 1_000  # characters of one clause (a key is at most 250)
 
 
 def parse_filter(text: str | None, kind: SearchKind) -> Expr | None:
     """Parse a search filter; ``None`` for no filter (``None``, blank, or only ``AND``)."""
     if text is None or not text.strip():
         return None
+    if len(text) > MAX_FILTER_LENGTH:
+        raise _invalid("filter", text, f"longer than {MAX_FILTER_LENGTH} characters ({len(text)})")
     try:
         return _Parser(text, SCHEMAS[SearchKind(kind)], "filter").filter()
     except SearchSyntaxError as exc:
@@ -64,7 +72,14 @@ def parse_order_by(clauses: Sequence[str] | None, kind: SearchKind) -> list[Orde
         clauses = [clauses]
     schema = SCHEMAS[SearchKind(kind)]
     result: list[OrderBy] = []
+    if clauses and len(clauses) > MAX_ORDER_BY_CLAUSES:
+        raise InvalidParameterValue(
+            f"Invalid order_by: more than {MAX_ORDER_BY_CLAUSES} clauses ({len(clauses)})"
+        )
     for clause in clauses or ():
+        if len(clause) > MAX_ORDER_BY_LENGTH:
+            detail = f"longer than {MAX_ORDER_BY_LENGTH} characters ({len(clause)})"
+            raise _invalid("order_by clause", clause, detail)
         try:
             order = _Parser(clause, schema, "clause").order_clause()
         except SearchSyntaxError as exc:
@@ -112,6 +127,7 @@ class _Parser:
         self.schema = schema
         self.subject = subject  # what "the end of the ..." refers to in messages
         self.depth = 0  # of parentheses, bounded so that recursion stays shallow
+        self.comparisons = 0  # bounded by MAX_COMPARISONS
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -216,6 +232,9 @@ class _Parser:
     # -- comparisons ----------------------------------------------------------------------------
 
     def _comparison(self) -> Comparison:
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise SearchSyntaxError(self._token.pos, f"more than {MAX_COMPARISONS} comparisons")
         target, field = self._filter_target()
         op_token = self._token
         op = self._operator()

@@ -1,13 +1,17 @@
 """How a JSON endpoint is declared once and served under both of MLflow's prefixes.
 
-A route module declares handlers with ``@api.route(method, path, Message)``. Each request is
-decoded by :mod:`runstone.wire.decode` (MLflow's content-type, spelling and required-field
-rules), the handler runs in the thread pool (stores are synchronous), and its dict is sent as
-JSON. Errors of every kind become MLflow's error JSON in :func:`error_response`.
+A route module declares handlers with ``@api.route(method, path, Message, rule=...)``; the
+rule (:mod:`runstone.server.authorization`) is required. Each request is decoded by
+:mod:`runstone.wire.decode` (MLflow's content-type, spelling and required-field rules), the
+rule is checked (on servers with ``--auth``), the handler runs in the thread pool (stores are
+synchronous), and its dict is sent as JSON. Routes that stream their bodies declare and check
+their rule with :func:`guard`. Errors of every kind become MLflow's error JSON in
+:func:`error_response`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +23,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from runstone.errors import RunstoneError
+from runstone.server import authorization
+from runstone.server.authorization import Rule
 from runstone.server.context import ServerContext
 from runstone.wire.decode import decode_request
 from runstone.wire.messages import Message
@@ -48,6 +54,7 @@ class Endpoint(Generic[M]):
     message: type[M]
     handler: Handler[M]
     prefixes: tuple[str, ...]
+    rule: Rule
 
 
 @dataclass
@@ -62,11 +69,16 @@ class Api:
         path: str,
         message: type[M],
         prefixes: tuple[str, ...] = API_PREFIXES,
+        *,
+        rule: Rule,
     ) -> Callable[[Handler[M]], Handler[M]]:
+        """Declare a handler; ``rule`` says who may call it (required: no route without one)."""
         chosen = (methods,) if isinstance(methods, str) else methods
+        if not isinstance(rule, Rule):
+            raise TypeError(f"{path}: rule must be an authorization Rule, not {rule!r}")
 
         def register(handler: Handler[M]) -> Handler[M]:
-            self.endpoints.append(Endpoint(chosen, path, message, handler, prefixes))
+            self.endpoints.append(Endpoint(chosen, path, message, handler, prefixes, rule))
             return handler
 
         return register
@@ -89,6 +101,10 @@ class Api:
 
 
 def _serving(endpoint: Endpoint[M], ctx: ServerContext) -> Callable[[Request], Any]:
+    handle: Handler[M] = endpoint.handler
+    if authorization.checking(ctx, endpoint.rule):  # without --auth: no check at all
+        handle = functools.partial(_checked, endpoint)
+
     async def serve(request: Request) -> Response:
         try:
             body = b"" if request.method == "GET" and request.query_params else await request.body()
@@ -101,13 +117,52 @@ def _serving(endpoint: Endpoint[M], ctx: ServerContext) -> Callable[[Request], A
                 request.path_params,
             )
             call = Call(ctx, request.headers)
-            result = await run_in_threadpool(endpoint.handler, call, message)
+            result = await run_in_threadpool(handle, call, message)
         except Exception as exc:  # every failure becomes MLflow's error JSON
             return error_response(exc)
         return json_response(result)
 
     serve.__name__ = endpoint.handler.__name__
-    return serve
+    return authorization.mark(serve, endpoint.rule)
+
+
+def _checked(endpoint: Endpoint[M], call: Call, message: M) -> JsonDict:
+    """The handler behind its rule, in one trip to the thread pool."""
+    authorization.enforce(endpoint.rule, call.ctx, message)
+    return endpoint.handler(call, message)
+
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+
+def guard(ctx: ServerContext, rule: Rule, message: type[Message] | None = None) -> Callable[[H], H]:
+    """Declare ``rule`` for a raw route's async handler (``handler(request, **path_params)``)
+    and, on servers with ``--auth``, check it before the handler runs. Resources are resolved
+    from ``message``, decoded from the URL's query and path parameters: never from the body,
+    which such handlers stream."""
+    if rule.needs and message is None:
+        raise TypeError(f"A rule on resources ({rule}) needs the message they are named in.")
+
+    def wrap(handler: H) -> H:
+        if not authorization.checking(ctx, rule):
+            return authorization.mark(handler, rule)
+
+        @functools.wraps(handler)
+        async def checked(request: Request, **params: Any) -> Response:
+            try:
+                subject = None
+                if message is not None:
+                    query = request.query_params.multi_items()
+                    subject = decode_request(message, "GET", query, b"", None, request.path_params)
+                await run_in_threadpool(authorization.enforce, rule, ctx, subject)
+            except Exception as exc:  # a refusal (or a bad parameter) as MLflow's error JSON
+                return error_response(exc)
+            response: Response = await handler(request, **params)
+            return response
+
+        return authorization.mark(checked, rule)  # type: ignore[return-value]
+
+    return wrap
 
 
 def page_result(field: str, items: list[JsonDict], next_page_token: str | None) -> JsonDict:

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runstone import __version__
 from runstone.config import ServerSettings
-from runstone.server import auth, middleware
+from runstone.server import auth, authorization, limits, middleware
 from runstone.server.api import json_response
 from runstone.server.context import ServerContext
 from runstone.server.routes import (
@@ -64,12 +64,15 @@ def create_app(settings: ServerSettings | None = None, store: SqlStore | None = 
     for api in _JSON_APIS:
         api.mount(app, ctx)
     artifacts.mount_streams(app, ctx)
+    limits.install(app, chosen)  # inside authentication: strangers' bodies are never read
     gate = auth.install(app, chosen) if chosen.auth else None  # before the Host/Origin checks
     if gate is not None:
         auth_routes.mount(app, ctx, gate)
     ui.mount(app)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     middleware.install(app, chosen)
+    limits.install_headers(app)  # outermost: refusals carry the headers too
+    authorization.verify(app)  # every route declares who may call it
     return app
 
 

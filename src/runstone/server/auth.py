@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -48,7 +49,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runstone.config import ServerSettings, StoreSettings
 from runstone.errors import PermissionDenied, Unauthenticated
-from runstone.server.api import json_response
 from runstone.store.sql.auth import BOOTSTRAP_PREFIX, AuthStore
 from runstone.store.sql.auth_entities import Permission, User
 
@@ -291,7 +291,9 @@ class AuthMiddleware:
             return
         refusal = _refusal(principal, scope, headers)
         if refusal is not None:
-            await json_response(PermissionDenied(refusal).to_dict(), 403)(scope, receive, send)
+            body = orjson.dumps(PermissionDenied(refusal).to_dict())
+            denied = Response(body, 403, media_type="application/json")
+            await denied(scope, receive, send)
             return
         scope.setdefault("state", {})["runstone_principal"] = principal
         with _acting(_Acting(principal, self.gate)):

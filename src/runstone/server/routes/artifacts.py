@@ -31,12 +31,15 @@ from runstone.artifacts import ArtifactRepo, safe_relative_path
 from runstone.artifacts.repo import MAX_PART_NUMBER
 from runstone.entities import FileInfo
 from runstone.errors import InvalidParameterValue, NotImplementedFeature
-from runstone.server.api import Api, Call, JsonDict, error_response, json_response
+from runstone.server import authorization as authz
+from runstone.server.api import Api, Call, JsonDict, error_response, guard, json_response
+from runstone.server.authorization import EDIT, MANAGE, READ
 from runstone.server.context import Located, ServerContext
 from runstone.wire import encode
 from runstone.wire import messages as m
 from runstone.wire.decode import decode_request
 from runstone.wire.http import SHA256_HEADER
+from runstone.wire.messages import Message
 
 api = Api()
 
@@ -53,11 +56,26 @@ _ACTIVE_TYPES = {
     "text/xml",
     "application/xml",
 }
+# Presigned URLs name a run or a logged model; either may be given.
+_PRESIGNED_UPLOAD = authz.all_of(
+    authz.SIGNED_IN, authz.optional_run(EDIT), authz.optional_logged_model(EDIT)
+)
+_PRESIGNED_DOWNLOAD = authz.all_of(
+    authz.SIGNED_IN, authz.optional_run(READ), authz.optional_logged_model(READ)
+)
+
+
+class ProxiedPath(Message):
+    """A path of the proxied storage, from the URL (for checking who may use it)."""
+
+    artifact_path: str | None = None
+
+
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-@api.route("GET", "/artifacts/list", m.ListArtifacts)
+@api.route("GET", "/artifacts/list", m.ListArtifacts, rule=authz.run(READ))
 def list_artifacts(call: Call, msg: m.ListArtifacts) -> JsonDict:
     """The files and folders directly under ``path`` in a run's artifacts."""
     root_uri = call.ctx.store.get_run(msg.the_run_id).info.artifact_uri
@@ -74,19 +92,25 @@ def _relative(where: Located, info: FileInfo) -> FileInfo:
     return FileInfo(where.relative(info.path), info.is_dir, info.file_size)
 
 
-@api.route("POST", "/artifacts/presigned-upload-url", m.PresignedUrl)
+@api.route("POST", "/artifacts/presigned-upload-url", m.PresignedUrl, rule=_PRESIGNED_UPLOAD)
 def presigned_upload_url(call: Call, msg: m.PresignedUrl) -> JsonDict:
     """Presigned URLs need an object store that signs them; local storage cannot."""
     raise NotImplementedFeature("This server's artifact storage cannot presign URLs.")
 
 
-@api.route("POST", "/artifacts/presigned-download-url", m.PresignedUrl)
+@api.route("POST", "/artifacts/presigned-download-url", m.PresignedUrl, rule=_PRESIGNED_DOWNLOAD)
 def presigned_download_url(call: Call, msg: m.PresignedUrl) -> JsonDict:
     """Presigned URLs need an object store that signs them; local storage cannot."""
     raise NotImplementedFeature("This server's artifact storage cannot presign URLs.")
 
 
-@api.route("GET", "/artifacts", m.ListProxiedArtifacts, prefixes=PROXY_PREFIXES)
+@api.route(
+    "GET",
+    "/artifacts",
+    m.ListProxiedArtifacts,
+    prefixes=PROXY_PREFIXES,
+    rule=authz.artifact_path(READ, "path"),
+)
 def list_proxied(call: Call, msg: m.ListProxiedArtifacts) -> JsonDict:
     """The entries directly under ``path`` in the proxied storage (names only)."""
     infos = call.ctx.proxy.list_artifacts(msg.path)
@@ -96,8 +120,14 @@ def list_proxied(call: Call, msg: m.ListProxiedArtifacts) -> JsonDict:
     return {"files": files} if files else {}
 
 
-@api.route("GET", "/presigned/{artifact_path:path}", m.Empty, prefixes=PROXY_PREFIXES)
-def presigned_proxy(call: Call, msg: m.Empty) -> JsonDict:
+@api.route(
+    "GET",
+    "/presigned/{artifact_path:path}",
+    ProxiedPath,
+    prefixes=PROXY_PREFIXES,
+    rule=authz.artifact_path(READ),
+)
+def presigned_proxy(call: Call, msg: ProxiedPath) -> JsonDict:
     """Presigned URLs need an object store that signs them; local storage cannot."""
     raise NotImplementedFeature("This server's artifact storage cannot presign URLs.")
 
@@ -110,13 +140,14 @@ def mount_streams(app: FastAPI, ctx: ServerContext) -> None:
 
 
 def _mount_proxy_streams(app: FastAPI, ctx: ServerContext) -> None:
-
+    @guard(ctx, authz.artifact_path(READ), ProxiedPath)
     async def download_proxied(request: Request, artifact_path: str) -> Response:
         try:
             return await _download(request, ctx.proxy, artifact_path)
         except Exception as exc:
             return error_response(exc)
 
+    @guard(ctx, authz.artifact_path(EDIT), ProxiedPath)
     async def upload_proxied(request: Request, artifact_path: str) -> Response:
         try:
             if not artifact_path.strip("/"):
@@ -126,6 +157,7 @@ def _mount_proxy_streams(app: FastAPI, ctx: ServerContext) -> None:
             return error_response(exc)
         return _stored(digest)
 
+    @guard(ctx, authz.artifact_path(MANAGE), ProxiedPath)
     async def delete_proxied(request: Request, artifact_path: str) -> Response:
         try:
             if not artifact_path.strip("/"):
@@ -146,6 +178,7 @@ def _mount_proxy_streams(app: FastAPI, ctx: ServerContext) -> None:
 def _mount_multipart(app: FastAPI, ctx: ServerContext) -> None:
     """MLflow's multipart upload endpoints (S3 destinations only; 501 elsewhere)."""
 
+    @guard(ctx, authz.artifact_path(EDIT), ProxiedPath)
     async def create(request: Request, artifact_path: str) -> Response:
         try:
             repo = _multipart_repo(ctx)
@@ -171,6 +204,7 @@ def _mount_multipart(app: FastAPI, ctx: ServerContext) -> None:
         ]
         return json_response({"upload_id": upload_id, "credentials": credentials})
 
+    @guard(ctx, authz.artifact_path(EDIT), ProxiedPath)
     async def upload_part(request: Request, artifact_path: str) -> Response:
         try:
             repo = _multipart_repo(ctx)
@@ -185,6 +219,7 @@ def _mount_multipart(app: FastAPI, ctx: ServerContext) -> None:
         response.headers["ETag"] = etag
         return response
 
+    @guard(ctx, authz.artifact_path(EDIT), ProxiedPath)
     async def complete(request: Request, artifact_path: str) -> Response:
         try:
             repo = _multipart_repo(ctx)
@@ -198,6 +233,7 @@ def _mount_multipart(app: FastAPI, ctx: ServerContext) -> None:
             return error_response(exc)
         return json_response({})
 
+    @guard(ctx, authz.artifact_path(EDIT), ProxiedPath)
     async def abort(request: Request, artifact_path: str) -> Response:
         try:
             repo = _multipart_repo(ctx)
@@ -272,6 +308,7 @@ def _part(raw: Any) -> tuple[int, str]:
 
 
 def _mount_run_file_routes(app: FastAPI, ctx: ServerContext) -> None:
+    @guard(ctx, authz.run(READ), m.GetArtifact)
     async def download_run_file(request: Request) -> Response:
         try:
             msg = decode_request(
@@ -283,6 +320,7 @@ def _mount_run_file_routes(app: FastAPI, ctx: ServerContext) -> None:
         except Exception as exc:
             return error_response(exc)
 
+    @guard(ctx, authz.run(EDIT), m.GetArtifact)
     async def upload_run_file(request: Request) -> Response:
         try:
             msg = decode_request(

@@ -24,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from runstone.errors import InvalidParameterValue, PermissionDenied, Unauthenticated
 from runstone.server import auth
-from runstone.server.api import Api, Call, JsonDict, error_response, json_response
+from runstone.server import authorization as authz
+from runstone.server.api import Api, Call, JsonDict, error_response, guard, json_response
 from runstone.server.context import ServerContext
 from runstone.store.sql.auth_entities import AccessToken, Permission, ResourcePermission, User
 from runstone.wire.decode import decode_request
@@ -120,7 +121,7 @@ def _model_json(grant: ResourcePermission) -> JsonDict:
 # -- users -----------------------------------------------------------------------------------
 
 
-@api.route("POST", "/users/create", Credentials)
+@api.route("POST", "/users/create", Credentials, rule=authz.SELF_CHECKED)
 def create_user(call: Call, msg: Credentials) -> JsonDict:
     """Create a user (admins only); with the bootstrap token, create the first admin."""
     gate, principal = _gate(), auth.acting_principal()
@@ -134,7 +135,7 @@ def create_user(call: Call, msg: Credentials) -> JsonDict:
     return {"user": _user_json(made, gate)}
 
 
-@api.route("GET", "/users/get", Username)
+@api.route("GET", "/users/get", Username, rule=authz.SELF_CHECKED)
 def get_user(call: Call, msg: Username) -> JsonDict:
     """A user with their permissions (admins, or the user themself)."""
     _admin_or_self(msg.username or "")
@@ -142,14 +143,14 @@ def get_user(call: Call, msg: Username) -> JsonDict:
     return {"user": _user_json(gate.store.get_user(msg.username or ""), gate)}
 
 
-@api.route("GET", "/users/list", Nothing)
+@api.route("GET", "/users/list", Nothing, rule=authz.ADMIN)
 def list_users(call: Call, msg: Nothing) -> JsonDict:
     """Every user (admins only)."""
     auth.require_admin()
     return {"users": [_user_json(u) for u in _gate().store.list_users()]}
 
 
-@api.route("GET", "/users/current", Nothing)
+@api.route("GET", "/users/current", Nothing, rule=authz.SIGNED_IN)
 def current_user(call: Call, msg: Nothing) -> JsonDict:
     """The user making the request."""
     principal = auth.acting_principal()
@@ -158,7 +159,7 @@ def current_user(call: Call, msg: Nothing) -> JsonDict:
     return {"user": _user_json(principal.user), "is_basic_auth": principal.method == "basic"}
 
 
-@api.route("PATCH", "/users/update-password", Credentials)
+@api.route("PATCH", "/users/update-password", Credentials, rule=authz.SELF_CHECKED)
 def update_password(call: Call, msg: Credentials) -> JsonDict:
     """Set a user's password (admins, or the user themself); ends their UI sessions."""
     _admin_or_self(msg.username or "")
@@ -166,7 +167,7 @@ def update_password(call: Call, msg: Credentials) -> JsonDict:
     return {}
 
 
-@api.route("PATCH", "/users/update-admin", UpdateAdmin)
+@api.route("PATCH", "/users/update-admin", UpdateAdmin, rule=authz.ADMIN)
 def update_admin(call: Call, msg: UpdateAdmin) -> JsonDict:
     """Make a user an admin, or not (admins only)."""
     auth.require_admin()
@@ -174,7 +175,7 @@ def update_admin(call: Call, msg: UpdateAdmin) -> JsonDict:
     return {}
 
 
-@api.route("DELETE", "/users/delete", Username)
+@api.route("DELETE", "/users/delete", Username, rule=authz.ADMIN)
 def delete_user(call: Call, msg: Username) -> JsonDict:
     """Delete a user with their tokens, sessions and permissions (admins only; not oneself)."""
     admin = auth.require_admin()
@@ -205,7 +206,7 @@ def _may_read_grant(kind: str, resource: str, username: str) -> None:
     _may_manage(kind, resource)
 
 
-@api.route("POST", "/experiments/permissions/create", ExperimentGrant)
+@api.route("POST", "/experiments/permissions/create", ExperimentGrant, rule=authz.SELF_CHECKED)
 def create_experiment_permission(call: Call, msg: ExperimentGrant) -> JsonDict:
     """Grant a user a permission on an experiment."""
     resource = msg.experiment_id or ""
@@ -216,7 +217,7 @@ def create_experiment_permission(call: Call, msg: ExperimentGrant) -> JsonDict:
     return {"experiment_permission": _experiment_json(grant)}
 
 
-@api.route("GET", "/experiments/permissions/get", ExperimentUser)
+@api.route("GET", "/experiments/permissions/get", ExperimentUser, rule=authz.SELF_CHECKED)
 def get_experiment_permission(call: Call, msg: ExperimentUser) -> JsonDict:
     """A user's permission on an experiment."""
     resource, username = msg.experiment_id or "", msg.username or ""
@@ -225,7 +226,7 @@ def get_experiment_permission(call: Call, msg: ExperimentUser) -> JsonDict:
     return {"experiment_permission": _experiment_json(grant)}
 
 
-@api.route("PATCH", "/experiments/permissions/update", ExperimentGrant)
+@api.route("PATCH", "/experiments/permissions/update", ExperimentGrant, rule=authz.SELF_CHECKED)
 def update_experiment_permission(call: Call, msg: ExperimentGrant) -> JsonDict:
     """Change a user's permission on an experiment."""
     resource = msg.experiment_id or ""
@@ -236,7 +237,7 @@ def update_experiment_permission(call: Call, msg: ExperimentGrant) -> JsonDict:
     return {}
 
 
-@api.route("DELETE", "/experiments/permissions/delete", ExperimentUser)
+@api.route("DELETE", "/experiments/permissions/delete", ExperimentUser, rule=authz.SELF_CHECKED)
 def delete_experiment_permission(call: Call, msg: ExperimentUser) -> JsonDict:
     """Revoke a user's permission on an experiment."""
     resource = msg.experiment_id or ""
@@ -245,7 +246,7 @@ def delete_experiment_permission(call: Call, msg: ExperimentUser) -> JsonDict:
     return {}
 
 
-@api.route("POST", "/registered-models/permissions/create", ModelGrant)
+@api.route("POST", "/registered-models/permissions/create", ModelGrant, rule=authz.SELF_CHECKED)
 def create_registered_model_permission(call: Call, msg: ModelGrant) -> JsonDict:
     """Grant a user a permission on a registered model."""
     resource = msg.name or ""
@@ -256,7 +257,7 @@ def create_registered_model_permission(call: Call, msg: ModelGrant) -> JsonDict:
     return {"registered_model_permission": _model_json(grant)}
 
 
-@api.route("GET", "/registered-models/permissions/get", ModelUser)
+@api.route("GET", "/registered-models/permissions/get", ModelUser, rule=authz.SELF_CHECKED)
 def get_registered_model_permission(call: Call, msg: ModelUser) -> JsonDict:
     """A user's permission on a registered model."""
     resource, username = msg.name or "", msg.username or ""
@@ -265,7 +266,7 @@ def get_registered_model_permission(call: Call, msg: ModelUser) -> JsonDict:
     return {"registered_model_permission": _model_json(grant)}
 
 
-@api.route("PATCH", "/registered-models/permissions/update", ModelGrant)
+@api.route("PATCH", "/registered-models/permissions/update", ModelGrant, rule=authz.SELF_CHECKED)
 def update_registered_model_permission(call: Call, msg: ModelGrant) -> JsonDict:
     """Change a user's permission on a registered model."""
     resource = msg.name or ""
@@ -276,7 +277,7 @@ def update_registered_model_permission(call: Call, msg: ModelGrant) -> JsonDict:
     return {}
 
 
-@api.route("DELETE", "/registered-models/permissions/delete", ModelUser)
+@api.route("DELETE", "/registered-models/permissions/delete", ModelUser, rule=authz.SELF_CHECKED)
 def delete_registered_model_permission(call: Call, msg: ModelUser) -> JsonDict:
     """Revoke a user's permission on a registered model."""
     resource = msg.name or ""
@@ -318,7 +319,9 @@ def _token_owner(username: str | None) -> str:
     return user.username
 
 
-@api.route("POST", "/tokens/create", CreateToken, prefixes=RUNSTONE_PREFIXES)
+@api.route(
+    "POST", "/tokens/create", CreateToken, prefixes=RUNSTONE_PREFIXES, rule=authz.SELF_CHECKED
+)
 def create_token(call: Call, msg: CreateToken) -> JsonDict:
     """Create a personal access token; the answer holds it, the server keeps only its digest."""
     owner = _token_owner(msg.username)
@@ -326,14 +329,16 @@ def create_token(call: Call, msg: CreateToken) -> JsonDict:
     return {"token": token, "token_info": _token_json(info)}
 
 
-@api.route("GET", "/tokens/list", TokenOwner, prefixes=RUNSTONE_PREFIXES)
+@api.route("GET", "/tokens/list", TokenOwner, prefixes=RUNSTONE_PREFIXES, rule=authz.SELF_CHECKED)
 def list_tokens(call: Call, msg: TokenOwner) -> JsonDict:
     """A user's tokens (never the tokens themselves)."""
     found = _gate().store.list_tokens(_token_owner(msg.username))
     return {"tokens": [_token_json(t) for t in found]} if found else {}
 
 
-@api.route("DELETE", "/tokens/revoke", RevokeToken, prefixes=RUNSTONE_PREFIXES)
+@api.route(
+    "DELETE", "/tokens/revoke", RevokeToken, prefixes=RUNSTONE_PREFIXES, rule=authz.SELF_CHECKED
+)
 def revoke_token(call: Call, msg: RevokeToken) -> JsonDict:
     """Revoke a token: it stops working at once."""
     _gate().store.revoke_token(_token_owner(msg.username), msg.token_id or 0)
@@ -356,6 +361,7 @@ def mount(app: FastAPI, ctx: ServerContext, gate: auth.Gate) -> None:
     """Serve the endpoints above, and the UI's login and logout, on ``app``."""
     api.mount(app, ctx)
 
+    @guard(ctx, authz.PUBLIC)
     async def login(request: Request) -> Response:
         try:
             msg = decode_request(
@@ -371,6 +377,7 @@ def mount(app: FastAPI, ctx: ServerContext, gate: auth.Gate) -> None:
         except Exception as exc:  # every failure becomes MLflow's error JSON
             return error_response(exc)
 
+    @guard(ctx, authz.SIGNED_IN)
     async def logout(request: Request) -> Response:
         session_id = request.cookies.get(auth.SESSION_COOKIE)
         if session_id:

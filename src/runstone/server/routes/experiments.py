@@ -5,7 +5,9 @@ from __future__ import annotations
 from runstone.entities import ViewType
 from runstone.errors import NotFound
 from runstone.server import auth
+from runstone.server import authorization as authz
 from runstone.server.api import Api, Call, JsonDict, page_result
+from runstone.server.authorization import EDIT, MANAGE, READ
 from runstone.server.idempotency import idempotency_key
 from runstone.wire import encode
 from runstone.wire import messages as m
@@ -13,7 +15,7 @@ from runstone.wire import messages as m
 api = Api()
 
 
-@api.route("POST", "/experiments/create", m.CreateExperiment)
+@api.route("POST", "/experiments/create", m.CreateExperiment, rule=authz.SIGNED_IN)
 def create_experiment(call: Call, msg: m.CreateExperiment) -> JsonDict:
     """Create an experiment; an Idempotency-Key header makes a retried create answer the same."""
     tags = {t.key or "": t.value or "" for t in msg.tags}
@@ -28,13 +30,15 @@ def create_experiment(call: Call, msg: m.CreateExperiment) -> JsonDict:
     return {"experiment_id": experiment_id}
 
 
-@api.route("GET", "/experiments/get", m.GetExperiment)
+@api.route("GET", "/experiments/get", m.GetExperiment, rule=authz.experiment(READ))
 def get_experiment(call: Call, msg: m.GetExperiment) -> JsonDict:
     """One experiment by id."""
     return {"experiment": encode.experiment(call.ctx.store.get_experiment(msg.experiment_id or ""))}
 
 
-@api.route("GET", "/experiments/get-by-name", m.GetExperimentByName)
+@api.route(
+    "GET", "/experiments/get-by-name", m.GetExperimentByName, rule=authz.experiment_by_name(READ)
+)
 def get_experiment_by_name(call: Call, msg: m.GetExperimentByName) -> JsonDict:
     """One experiment by name (deleted ones included)."""
     found = call.ctx.store.get_experiment_by_name(msg.experiment_name or "")
@@ -43,7 +47,7 @@ def get_experiment_by_name(call: Call, msg: m.GetExperimentByName) -> JsonDict:
     return {"experiment": encode.experiment(found)}
 
 
-@api.route(("POST", "GET"), "/experiments/search", m.SearchExperiments)
+@api.route(("POST", "GET"), "/experiments/search", m.SearchExperiments, rule=authz.SEARCH)
 def search_experiments(call: Call, msg: m.SearchExperiments) -> JsonDict:
     """Experiments matching a filter, in order, one page at a time."""
     page = call.ctx.store.search_experiments(
@@ -52,41 +56,49 @@ def search_experiments(call: Call, msg: m.SearchExperiments) -> JsonDict:
         filter_string=msg.filter,
         order_by=msg.order_by,
         page_token=msg.page_token,
+        reader=authz.reader(),
     )
     return page_result(
         "experiments", [encode.experiment(e) for e in page.items], page.next_page_token
     )
 
 
-@api.route("POST", "/experiments/update", m.UpdateExperiment)
+@api.route("POST", "/experiments/update", m.UpdateExperiment, rule=authz.experiment(EDIT))
 def update_experiment(call: Call, msg: m.UpdateExperiment) -> JsonDict:
     """Rename an experiment."""
     call.ctx.store.rename_experiment(msg.experiment_id or "", msg.new_name or "")
     return {}
 
 
-@api.route("POST", "/experiments/delete", m.ExperimentId)
+@api.route("POST", "/experiments/delete", m.ExperimentId, rule=authz.experiment(MANAGE))
 def delete_experiment(call: Call, msg: m.ExperimentId) -> JsonDict:
     """Soft-delete an experiment and its runs."""
     call.ctx.store.delete_experiment(msg.experiment_id or "")
     return {}
 
 
-@api.route("POST", "/experiments/restore", m.ExperimentId)
+@api.route("POST", "/experiments/restore", m.ExperimentId, rule=authz.experiment(MANAGE))
 def restore_experiment(call: Call, msg: m.ExperimentId) -> JsonDict:
     """Bring a deleted experiment back."""
     call.ctx.store.restore_experiment(msg.experiment_id or "")
     return {}
 
 
-@api.route("POST", "/experiments/set-experiment-tag", m.SetExperimentTag)
+@api.route(
+    "POST", "/experiments/set-experiment-tag", m.SetExperimentTag, rule=authz.experiment(EDIT)
+)
 def set_experiment_tag(call: Call, msg: m.SetExperimentTag) -> JsonDict:
     """Set (or replace) an experiment tag."""
     call.ctx.store.set_experiment_tag(msg.experiment_id or "", msg.key or "", msg.value or "")
     return {}
 
 
-@api.route(("POST", "DELETE"), "/experiments/delete-experiment-tag", m.DeleteExperimentTag)
+@api.route(
+    ("POST", "DELETE"),
+    "/experiments/delete-experiment-tag",
+    m.DeleteExperimentTag,
+    rule=authz.experiment(EDIT),
+)
 def delete_experiment_tag(call: Call, msg: m.DeleteExperimentTag) -> JsonDict:
     """Remove an experiment tag."""
     call.ctx.store.delete_experiment_tag(msg.experiment_id or "", msg.key or "")

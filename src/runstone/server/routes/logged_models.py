@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from runstone.errors import InvalidParameterValue
+from runstone.server import authorization as authz
 from runstone.server.api import Api, Call, JsonDict, page_result
+from runstone.server.authorization import EDIT, MANAGE, READ
 from runstone.wire import encode
 from runstone.wire import logged_model_messages as lm
 from runstone.wire import messages as m
 
 api = Api()
+# Linking models to a run changes the run, and needs to see the models.
+_LOG_OUTPUTS = authz.all_of(authz.run(EDIT), authz.output_models(READ))
 
 
 def _pairs(items: Sequence[m.KeyValue], field: str) -> dict[str, str]:
@@ -24,7 +28,7 @@ def _pairs(items: Sequence[m.KeyValue], field: str) -> dict[str, str]:
     return result
 
 
-@api.route("POST", "/logged-models", lm.CreateLoggedModel)
+@api.route("POST", "/logged-models", lm.CreateLoggedModel, rule=authz.experiment(EDIT))
 def create_logged_model(call: Call, msg: lm.CreateLoggedModel) -> JsonDict:
     """Create a logged model (status PENDING) whose files go to its ``artifact_uri``."""
     model = call.ctx.store.create_logged_model(
@@ -38,7 +42,7 @@ def create_logged_model(call: Call, msg: lm.CreateLoggedModel) -> JsonDict:
     return {"model": encode.logged_model(model)}
 
 
-@api.route("POST", "/logged-models/search", m.SearchLoggedModels)
+@api.route("POST", "/logged-models/search", m.SearchLoggedModels, rule=authz.SEARCH)
 def search_logged_models(call: Call, msg: m.SearchLoggedModels) -> JsonDict:
     """Logged models of some experiments matching a filter, newest first, a page at a time."""
     if msg.datasets:
@@ -49,6 +53,7 @@ def search_logged_models(call: Call, msg: m.SearchLoggedModels) -> JsonDict:
         max_results=lm.LOGGED_MODELS_PAGE if msg.max_results is None else msg.max_results,
         order_by=[_order_clause(o) for o in msg.order_by],
         page_token=msg.page_token or None,
+        reader=authz.reader(),
     )
     models = [encode.logged_model(x) for x in page.items]
     return page_result("models", models, page.next_page_token)
@@ -64,13 +69,15 @@ def _order_clause(item: dict[str, Any]) -> str:
     return f"{field} {'ASC' if ascending is not False else 'DESC'}"
 
 
-@api.route("GET", "/logged-models/{model_id}", lm.LoggedModelId)
+@api.route("GET", "/logged-models/{model_id}", lm.LoggedModelId, rule=authz.logged_model(READ))
 def get_logged_model(call: Call, msg: lm.LoggedModelId) -> JsonDict:
     """One logged model."""
     return {"model": encode.logged_model(call.ctx.store.get_logged_model(msg.model_id or ""))}
 
 
-@api.route("PATCH", "/logged-models/{model_id}", lm.FinalizeLoggedModel)
+@api.route(
+    "PATCH", "/logged-models/{model_id}", lm.FinalizeLoggedModel, rule=authz.logged_model(EDIT)
+)
 def finalize_logged_model(call: Call, msg: lm.FinalizeLoggedModel) -> JsonDict:
     """Set the model's final status once its files are uploaded (or failed to)."""
     assert msg.status is not None  # required
@@ -78,14 +85,16 @@ def finalize_logged_model(call: Call, msg: lm.FinalizeLoggedModel) -> JsonDict:
     return {"model": encode.logged_model(model)}
 
 
-@api.route("DELETE", "/logged-models/{model_id}", lm.LoggedModelId)
+@api.route("DELETE", "/logged-models/{model_id}", lm.LoggedModelId, rule=authz.logged_model(MANAGE))
 def delete_logged_model(call: Call, msg: lm.LoggedModelId) -> JsonDict:
     """Delete a logged model (its files stay where they are)."""
     call.ctx.store.delete_logged_model(msg.model_id or "")
     return {}
 
 
-@api.route("PATCH", "/logged-models/{model_id}/tags", lm.SetLoggedModelTags)
+@api.route(
+    "PATCH", "/logged-models/{model_id}/tags", lm.SetLoggedModelTags, rule=authz.logged_model(EDIT)
+)
 def set_logged_model_tags(call: Call, msg: lm.SetLoggedModelTags) -> JsonDict:
     """Set (or replace) tags of a logged model."""
     store = call.ctx.store
@@ -94,21 +103,31 @@ def set_logged_model_tags(call: Call, msg: lm.SetLoggedModelTags) -> JsonDict:
     return {"model": encode.logged_model(store.get_logged_model(model_id))}
 
 
-@api.route("DELETE", "/logged-models/{model_id}/tags/{tag_key}", lm.DeleteLoggedModelTag)
+@api.route(
+    "DELETE",
+    "/logged-models/{model_id}/tags/{tag_key}",
+    lm.DeleteLoggedModelTag,
+    rule=authz.logged_model(EDIT),
+)
 def delete_logged_model_tag(call: Call, msg: lm.DeleteLoggedModelTag) -> JsonDict:
     """Remove a tag of a logged model."""
     call.ctx.store.delete_logged_model_tag(msg.model_id or "", msg.tag_key or "")
     return {}
 
 
-@api.route("POST", "/logged-models/{model_id}/params", lm.LogLoggedModelParams)
+@api.route(
+    "POST",
+    "/logged-models/{model_id}/params",
+    lm.LogLoggedModelParams,
+    rule=authz.logged_model(EDIT),
+)
 def log_logged_model_params(call: Call, msg: lm.LogLoggedModelParams) -> JsonDict:
     """Log params of a logged model (write-once, as for runs)."""
     call.ctx.store.log_logged_model_params(msg.model_id or "", _pairs(msg.params, "params"))
     return {}
 
 
-@api.route("POST", "/runs/outputs", m.LogOutputs)
+@api.route("POST", "/runs/outputs", m.LogOutputs, rule=_LOG_OUTPUTS)
 def log_outputs(call: Call, msg: m.LogOutputs) -> JsonDict:
     """Record the logged models a run produced, each at a step."""
     outputs = []

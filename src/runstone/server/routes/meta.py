@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, Response
 
 from runstone import __version__
-from runstone.server.api import json_response
+from runstone.server import authorization as authz
+from runstone.server.api import guard, json_response
 from runstone.server.context import ServerContext
 
 # The MLflow version whose REST API this server speaks (clients compare against it).
@@ -14,12 +15,15 @@ MLFLOW_API_VERSION = "3.17.2"
 
 
 def mount(app: FastAPI, ctx: ServerContext) -> None:
+    @guard(ctx, authz.PUBLIC)
     async def health() -> Response:
         return PlainTextResponse("OK")
 
+    @guard(ctx, authz.PUBLIC)
     async def version() -> Response:
         return PlainTextResponse(MLFLOW_API_VERSION)
 
+    @guard(ctx, authz.PUBLIC)
     async def server_info() -> Response:
         return json_response(
             {

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from runstone.errors import InvalidParameterValue
+from runstone.server import authorization as authz
 from runstone.server.api import Api, Call, JsonDict
+from runstone.server.authorization import READ
 from runstone.wire import encode
 from runstone.wire import messages as m
 
@@ -15,7 +17,7 @@ MAX_BULK_POINTS = 25000
 UI_ONLY = ("/ajax-api/2.0/mlflow",)  # read-only routes the web UI uses, outside MLflow's API
 
 
-@api.route("GET", "/metrics/get-history", m.GetMetricHistory)
+@api.route("GET", "/metrics/get-history", m.GetMetricHistory, rule=authz.run(READ))
 def get_metric_history(call: Call, msg: m.GetMetricHistory) -> JsonDict:
     """Every point of one metric of one run, oldest first (paged when max_results is given)."""
     history = call.ctx.store.get_metric_history(
@@ -29,7 +31,12 @@ def get_metric_history(call: Call, msg: m.GetMetricHistory) -> JsonDict:
     return result
 
 
-@api.route("GET", "/metrics/get-history-bulk-interval", m.GetMetricHistoryBulkInterval)
+@api.route(
+    "GET",
+    "/metrics/get-history-bulk-interval",
+    m.GetMetricHistoryBulkInterval,
+    rule=authz.runs(READ, "run_ids"),
+)
 def get_history_bulk_interval(call: Call, msg: m.GetMetricHistoryBulkInterval) -> JsonDict:
     """For charts: per run, at most max_results points over a step range, spikes kept.
 
@@ -49,7 +56,11 @@ def get_history_bulk_interval(call: Call, msg: m.GetMetricHistoryBulkInterval) -
 
 
 @api.route(
-    "GET", "/metrics/get-history-bulk", m.GetMetricHistoryBulk, prefixes=("/ajax-api/2.0/mlflow",)
+    "GET",
+    "/metrics/get-history-bulk",
+    m.GetMetricHistoryBulk,
+    prefixes=("/ajax-api/2.0/mlflow",),
+    rule=authz.runs(READ, "run_id"),
 )
 def get_history_bulk(call: Call, msg: m.GetMetricHistoryBulk) -> JsonDict:
     """The UI's read of whole histories of several runs (up to 25,000 points each)."""
@@ -70,7 +81,11 @@ def get_history_bulk(call: Call, msg: m.GetMetricHistoryBulk) -> JsonDict:
 
 
 @api.route(
-    "GET", "/runs/metric-summaries", m.GetMetricSummaries, prefixes=("/ajax-api/2.0/mlflow",)
+    "GET",
+    "/runs/metric-summaries",
+    m.GetMetricSummaries,
+    prefixes=("/ajax-api/2.0/mlflow",),
+    rule=authz.run(READ),
 )
 def get_metric_summaries(call: Call, msg: m.GetMetricSummaries) -> JsonDict:
     """Per metric of a run: latest point, min, max and count (for tables and sparklines)."""

@@ -13,7 +13,9 @@ from urllib.parse import unquote, urlsplit
 
 from runstone.errors import InvalidParameterValue
 from runstone.server import auth
+from runstone.server import authorization as authz
 from runstone.server.api import Api, Call, JsonDict, page_result
+from runstone.server.authorization import EDIT, MANAGE, READ
 from runstone.server.idempotency import idempotency_key
 from runstone.wire import encode
 from runstone.wire import registry_messages as rm
@@ -25,6 +27,12 @@ _LOGICAL_SCHEMES = ("runs", "models")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
+# A new version needs EDIT on its model, and READ on the run and logged model it comes from.
+_CREATE_VERSION = authz.all_of(
+    authz.registered_model(EDIT), authz.optional_run(READ), authz.optional_logged_model(READ)
+)
+
+
 def _tags(items: list[KeyValue]) -> dict[str, str]:
     return {t.key or "": t.value or "" for t in items}
 
@@ -32,7 +40,7 @@ def _tags(items: list[KeyValue]) -> dict[str, str]:
 # -- registered models ---------------------------------------------------------------------------
 
 
-@api.route("POST", "/registered-models/create", rm.CreateRegisteredModel)
+@api.route("POST", "/registered-models/create", rm.CreateRegisteredModel, rule=authz.SIGNED_IN)
 def create_registered_model(call: Call, msg: rm.CreateRegisteredModel) -> JsonDict:
     """Register a model name; an Idempotency-Key header makes a retried create answer the same."""
     model = call.ctx.store.create_registered_model(
@@ -45,35 +53,49 @@ def create_registered_model(call: Call, msg: rm.CreateRegisteredModel) -> JsonDi
     return {"registered_model": encode.registered_model(model)}
 
 
-@api.route("GET", "/registered-models/get", rm.RegisteredModelName)
+@api.route(
+    "GET", "/registered-models/get", rm.RegisteredModelName, rule=authz.registered_model(READ)
+)
 def get_registered_model(call: Call, msg: rm.RegisteredModelName) -> JsonDict:
     """One registered model with its tags, aliases and newest version per stage."""
     model = call.ctx.store.get_registered_model(msg.name or "")
     return {"registered_model": encode.registered_model(model)}
 
 
-@api.route("POST", "/registered-models/rename", rm.RenameRegisteredModel)
+@api.route(
+    "POST", "/registered-models/rename", rm.RenameRegisteredModel, rule=authz.registered_model(EDIT)
+)
 def rename_registered_model(call: Call, msg: rm.RenameRegisteredModel) -> JsonDict:
     """Give a registered model (and its versions) a new name."""
     model = call.ctx.store.rename_registered_model(msg.name or "", msg.new_name or "")
     return {"registered_model": encode.registered_model(model)}
 
 
-@api.route("PATCH", "/registered-models/update", rm.UpdateRegisteredModel)
+@api.route(
+    "PATCH",
+    "/registered-models/update",
+    rm.UpdateRegisteredModel,
+    rule=authz.registered_model(EDIT),
+)
 def update_registered_model(call: Call, msg: rm.UpdateRegisteredModel) -> JsonDict:
     """Replace a registered model's description (absent means empty, as in MLflow)."""
     model = call.ctx.store.update_registered_model(msg.name or "", msg.description or "")
     return {"registered_model": encode.registered_model(model)}
 
 
-@api.route("DELETE", "/registered-models/delete", rm.RegisteredModelName)
+@api.route(
+    "DELETE",
+    "/registered-models/delete",
+    rm.RegisteredModelName,
+    rule=authz.registered_model(MANAGE),
+)
 def delete_registered_model(call: Call, msg: rm.RegisteredModelName) -> JsonDict:
     """Delete a registered model with all its versions, tags and aliases."""
     call.ctx.store.delete_registered_model(msg.name or "")
     return {}
 
 
-@api.route("GET", "/registered-models/search", rm.SearchRegisteredModels)
+@api.route("GET", "/registered-models/search", rm.SearchRegisteredModels, rule=authz.SEARCH)
 def search_registered_models(call: Call, msg: rm.SearchRegisteredModels) -> JsonDict:
     """Registered models matching a filter, in order, one page at a time."""
     page = call.ctx.store.search_registered_models(
@@ -81,6 +103,7 @@ def search_registered_models(call: Call, msg: rm.SearchRegisteredModels) -> Json
         max_results=msg.max_results,
         order_by=msg.order_by,
         page_token=msg.page_token,
+        reader=authz.reader(),
     )
     return page_result(
         "registered_models",
@@ -89,42 +112,66 @@ def search_registered_models(call: Call, msg: rm.SearchRegisteredModels) -> Json
     )
 
 
-@api.route(("POST", "GET"), "/registered-models/get-latest-versions", rm.GetLatestVersions)
+@api.route(
+    ("POST", "GET"),
+    "/registered-models/get-latest-versions",
+    rm.GetLatestVersions,
+    rule=authz.registered_model(READ),
+)
 def get_latest_versions(call: Call, msg: rm.GetLatestVersions) -> JsonDict:
     """The newest version in each of the given stages (every stage when none is given)."""
     versions = call.ctx.store.get_latest_versions(msg.name or "", msg.stages or None)
     return page_result("model_versions", [encode.model_version(mv) for mv in versions], None)
 
 
-@api.route("POST", "/registered-models/set-tag", rm.SetRegisteredModelTag)
+@api.route(
+    "POST",
+    "/registered-models/set-tag",
+    rm.SetRegisteredModelTag,
+    rule=authz.registered_model(EDIT),
+)
 def set_registered_model_tag(call: Call, msg: rm.SetRegisteredModelTag) -> JsonDict:
     """Set (or replace) a registered model tag."""
     call.ctx.store.set_registered_model_tag(msg.name or "", msg.key or "", msg.value or "")
     return {}
 
 
-@api.route("DELETE", "/registered-models/delete-tag", rm.DeleteRegisteredModelTag)
+@api.route(
+    "DELETE",
+    "/registered-models/delete-tag",
+    rm.DeleteRegisteredModelTag,
+    rule=authz.registered_model(EDIT),
+)
 def delete_registered_model_tag(call: Call, msg: rm.DeleteRegisteredModelTag) -> JsonDict:
     """Remove a registered model tag."""
     call.ctx.store.delete_registered_model_tag(msg.name or "", msg.key or "")
     return {}
 
 
-@api.route("POST", "/registered-models/alias", rm.SetRegisteredModelAlias)
+@api.route(
+    "POST",
+    "/registered-models/alias",
+    rm.SetRegisteredModelAlias,
+    rule=authz.registered_model(EDIT),
+)
 def set_registered_model_alias(call: Call, msg: rm.SetRegisteredModelAlias) -> JsonDict:
     """Point an alias at a version (moving it if it named another one)."""
     call.ctx.store.set_registered_model_alias(msg.name or "", msg.alias or "", msg.version or "")
     return {}
 
 
-@api.route("DELETE", "/registered-models/alias", rm.RegisteredModelAlias)
+@api.route(
+    "DELETE", "/registered-models/alias", rm.RegisteredModelAlias, rule=authz.registered_model(EDIT)
+)
 def delete_registered_model_alias(call: Call, msg: rm.RegisteredModelAlias) -> JsonDict:
     """Remove an alias."""
     call.ctx.store.delete_registered_model_alias(msg.name or "", msg.alias or "")
     return {}
 
 
-@api.route("GET", "/registered-models/alias", rm.RegisteredModelAlias)
+@api.route(
+    "GET", "/registered-models/alias", rm.RegisteredModelAlias, rule=authz.registered_model(READ)
+)
 def get_model_version_by_alias(call: Call, msg: rm.RegisteredModelAlias) -> JsonDict:
     """The version an alias names."""
     version = call.ctx.store.get_model_version_by_alias(msg.name or "", msg.alias or "")
@@ -134,7 +181,7 @@ def get_model_version_by_alias(call: Call, msg: rm.RegisteredModelAlias) -> Json
 # -- model versions ------------------------------------------------------------------------------
 
 
-@api.route("POST", "/model-versions/create", rm.CreateModelVersion)
+@api.route("POST", "/model-versions/create", rm.CreateModelVersion, rule=_CREATE_VERSION)
 def create_model_version(call: Call, msg: rm.CreateModelVersion) -> JsonDict:
     """Add a version to a registered model. The source must be a ``runs:/`` or ``models:/`` URI
     or a location inside the server's artifact storage; an Idempotency-Key header makes a
@@ -154,14 +201,16 @@ def create_model_version(call: Call, msg: rm.CreateModelVersion) -> JsonDict:
     return {"model_version": encode.model_version(version)}
 
 
-@api.route("GET", "/model-versions/get", rm.ModelVersionRef)
+@api.route("GET", "/model-versions/get", rm.ModelVersionRef, rule=authz.registered_model(READ))
 def get_model_version(call: Call, msg: rm.ModelVersionRef) -> JsonDict:
     """One model version."""
     version = call.ctx.store.get_model_version(msg.name or "", msg.version or "")
     return {"model_version": encode.model_version(version)}
 
 
-@api.route("PATCH", "/model-versions/update", rm.UpdateModelVersion)
+@api.route(
+    "PATCH", "/model-versions/update", rm.UpdateModelVersion, rule=authz.registered_model(EDIT)
+)
 def update_model_version(call: Call, msg: rm.UpdateModelVersion) -> JsonDict:
     """Replace a version's description (absent means empty, as in MLflow)."""
     version = call.ctx.store.update_model_version(
@@ -170,14 +219,16 @@ def update_model_version(call: Call, msg: rm.UpdateModelVersion) -> JsonDict:
     return {"model_version": encode.model_version(version)}
 
 
-@api.route("DELETE", "/model-versions/delete", rm.ModelVersionRef)
+@api.route(
+    "DELETE", "/model-versions/delete", rm.ModelVersionRef, rule=authz.registered_model(MANAGE)
+)
 def delete_model_version(call: Call, msg: rm.ModelVersionRef) -> JsonDict:
     """Delete a version; its number is never given to another one."""
     call.ctx.store.delete_model_version(msg.name or "", msg.version or "")
     return {}
 
 
-@api.route("GET", "/model-versions/search", rm.SearchModelVersions)
+@api.route("GET", "/model-versions/search", rm.SearchModelVersions, rule=authz.SEARCH)
 def search_model_versions(call: Call, msg: rm.SearchModelVersions) -> JsonDict:
     """Model versions matching a filter, in order, one page at a time."""
     page = call.ctx.store.search_model_versions(
@@ -185,13 +236,19 @@ def search_model_versions(call: Call, msg: rm.SearchModelVersions) -> JsonDict:
         max_results=msg.max_results,
         order_by=msg.order_by,
         page_token=msg.page_token,
+        reader=authz.reader(),
     )
     return page_result(
         "model_versions", [encode.model_version(mv) for mv in page.items], page.next_page_token
     )
 
 
-@api.route("POST", "/model-versions/transition-stage", rm.TransitionModelVersionStage)
+@api.route(
+    "POST",
+    "/model-versions/transition-stage",
+    rm.TransitionModelVersionStage,
+    rule=authz.registered_model(EDIT),
+)
 def transition_model_version_stage(call: Call, msg: rm.TransitionModelVersionStage) -> JsonDict:
     """Move a version to another stage, optionally archiving the others in that stage."""
     version = call.ctx.store.transition_model_version_stage(
@@ -203,14 +260,21 @@ def transition_model_version_stage(call: Call, msg: rm.TransitionModelVersionSta
     return {"model_version": encode.model_version(version)}
 
 
-@api.route("GET", "/model-versions/get-download-uri", rm.GetModelVersionDownloadUri)
+@api.route(
+    "GET",
+    "/model-versions/get-download-uri",
+    rm.GetModelVersionDownloadUri,
+    rule=authz.registered_model(READ),
+)
 def get_model_version_download_uri(call: Call, msg: rm.GetModelVersionDownloadUri) -> JsonDict:
     """Where a version's files can be downloaded from."""
     uri = call.ctx.store.get_model_version_download_uri(msg.name or "", msg.version or "")
     return {"artifact_uri": uri}
 
 
-@api.route("POST", "/model-versions/set-tag", rm.SetModelVersionTag)
+@api.route(
+    "POST", "/model-versions/set-tag", rm.SetModelVersionTag, rule=authz.registered_model(EDIT)
+)
 def set_model_version_tag(call: Call, msg: rm.SetModelVersionTag) -> JsonDict:
     """Set (or replace) a model version tag."""
     call.ctx.store.set_model_version_tag(
@@ -219,7 +283,12 @@ def set_model_version_tag(call: Call, msg: rm.SetModelVersionTag) -> JsonDict:
     return {}
 
 
-@api.route("DELETE", "/model-versions/delete-tag", rm.DeleteModelVersionTag)
+@api.route(
+    "DELETE",
+    "/model-versions/delete-tag",
+    rm.DeleteModelVersionTag,
+    rule=authz.registered_model(EDIT),
+)
 def delete_model_version_tag(call: Call, msg: rm.DeleteModelVersionTag) -> JsonDict:
     """Remove a model version tag."""
     call.ctx.store.delete_model_version_tag(msg.name or "", msg.version or "", msg.key or "")

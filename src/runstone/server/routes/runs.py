@@ -7,7 +7,9 @@ import json
 
 from runstone.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
 from runstone.errors import InvalidParameterValue, NotImplementedFeature
+from runstone.server import authorization as authz
 from runstone.server.api import Api, Call, JsonDict, page_result
+from runstone.server.authorization import EDIT, MANAGE, READ
 from runstone.server.idempotency import idempotency_key
 from runstone.wire import encode
 from runstone.wire import messages as m
@@ -19,7 +21,7 @@ LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 _LOGGED_MODEL_KEYS = ("artifact_path", "flavors", "utc_time_created", "run_id")
 
 
-@api.route("POST", "/runs/create", m.CreateRun)
+@api.route("POST", "/runs/create", m.CreateRun, rule=authz.experiment(EDIT))
 def create_run(call: Call, msg: m.CreateRun) -> JsonDict:
     """Start a run; an Idempotency-Key header makes a retried create return the same run."""
     run = call.ctx.store.create_run(
@@ -33,13 +35,13 @@ def create_run(call: Call, msg: m.CreateRun) -> JsonDict:
     return {"run": encode.run(run)}
 
 
-@api.route("GET", "/runs/get", m.GetRun)
+@api.route("GET", "/runs/get", m.GetRun, rule=authz.run(READ))
 def get_run(call: Call, msg: m.GetRun) -> JsonDict:
     """One run: info, latest metrics, params, tags and inputs."""
     return {"run": encode.run(call.ctx.store.get_run(msg.the_run_id))}
 
 
-@api.route("POST", "/runs/update", m.UpdateRun)
+@api.route("POST", "/runs/update", m.UpdateRun, rule=authz.run(EDIT))
 def update_run(call: Call, msg: m.UpdateRun) -> JsonDict:
     """Change a run's status, end time or name (only the fields given)."""
     info = call.ctx.store.update_run_info(
@@ -48,42 +50,42 @@ def update_run(call: Call, msg: m.UpdateRun) -> JsonDict:
     return {"run_info": encode.run_info(info)}
 
 
-@api.route("POST", "/runs/delete", m.RunId)
+@api.route("POST", "/runs/delete", m.RunId, rule=authz.run(MANAGE))
 def delete_run(call: Call, msg: m.RunId) -> JsonDict:
     """Soft-delete a run."""
     call.ctx.store.delete_run(msg.the_run_id)
     return {}
 
 
-@api.route("POST", "/runs/restore", m.RunId)
+@api.route("POST", "/runs/restore", m.RunId, rule=authz.run(MANAGE))
 def restore_run(call: Call, msg: m.RunId) -> JsonDict:
     """Bring a deleted run back."""
     call.ctx.store.restore_run(msg.the_run_id)
     return {}
 
 
-@api.route("POST", "/runs/set-tag", m.SetTag)
+@api.route("POST", "/runs/set-tag", m.SetTag, rule=authz.run(EDIT))
 def set_tag(call: Call, msg: m.SetTag) -> JsonDict:
     """Set (or replace) a run tag; ``mlflow.runName`` renames the run."""
     call.ctx.store.set_tag(msg.the_run_id, msg.key or "", msg.value or "")
     return {}
 
 
-@api.route(("POST", "DELETE"), "/runs/delete-tag", m.DeleteTag)
+@api.route(("POST", "DELETE"), "/runs/delete-tag", m.DeleteTag, rule=authz.run(EDIT))
 def delete_tag(call: Call, msg: m.DeleteTag) -> JsonDict:
     """Remove a run tag."""
     call.ctx.store.delete_tag(msg.the_run_id, msg.key or "")
     return {}
 
 
-@api.route("POST", "/runs/log-parameter", m.LogParam)
+@api.route("POST", "/runs/log-parameter", m.LogParam, rule=authz.run(EDIT))
 def log_param(call: Call, msg: m.LogParam) -> JsonDict:
     """Log a param (write-once: the same value again is fine, another one is refused)."""
     call.ctx.store.log_param(msg.the_run_id, msg.key or "", msg.value or "")
     return {}
 
 
-@api.route("POST", "/runs/log-metric", m.LogMetric)
+@api.route("POST", "/runs/log-metric", m.LogMetric, rule=authz.run(EDIT))
 def log_metric(call: Call, msg: m.LogMetric) -> JsonDict:
     """Log one metric point."""
     point = Metric(msg.key or "", msg.value, msg.timestamp, msg.step or 0)  # type: ignore[arg-type]
@@ -91,7 +93,7 @@ def log_metric(call: Call, msg: m.LogMetric) -> JsonDict:
     return {}
 
 
-@api.route("POST", "/runs/log-batch", m.LogBatch)
+@api.route("POST", "/runs/log-batch", m.LogBatch, rule=authz.run(EDIT))
 def log_batch(call: Call, msg: m.LogBatch) -> JsonDict:
     """Log metrics, params and tags in one transaction: all or nothing."""
     metrics = metrics_from_json(msg.metrics)
@@ -107,7 +109,7 @@ def _key(key: str | None, field: str, index: int) -> str:
     return key
 
 
-@api.route("POST", "/runs/log-inputs", m.LogInputs)
+@api.route("POST", "/runs/log-inputs", m.LogInputs, rule=authz.run(EDIT))
 def log_inputs(call: Call, msg: m.LogInputs) -> JsonDict:
     """Record the datasets a run used."""
     if msg.models:
@@ -133,7 +135,7 @@ def log_inputs(call: Call, msg: m.LogInputs) -> JsonDict:
     return {}
 
 
-@api.route("POST", "/runs/log-model", m.LogModel)
+@api.route("POST", "/runs/log-model", m.LogModel, rule=authz.run(EDIT))
 def log_model(call: Call, msg: m.LogModel) -> JsonDict:
     """Record a logged model (MLflow 2's flow) in the run's ``mlflow.log-model.history`` tag."""
     try:
@@ -154,7 +156,7 @@ def log_model(call: Call, msg: m.LogModel) -> JsonDict:
     return {}
 
 
-@api.route("POST", "/runs/search", m.SearchRuns)
+@api.route("POST", "/runs/search", m.SearchRuns, rule=authz.SEARCH)
 def search_runs(call: Call, msg: m.SearchRuns) -> JsonDict:
     """Runs of some experiments matching a filter, in order, one page at a time."""
     page = call.ctx.store.search_runs(
@@ -164,5 +166,6 @@ def search_runs(call: Call, msg: m.SearchRuns) -> JsonDict:
         max_results=msg.max_results,
         order_by=msg.order_by,
         page_token=msg.page_token,
+        reader=authz.reader(),
     )
     return page_result("runs", [encode.run(r) for r in page.items], page.next_page_token)

@@ -25,6 +25,7 @@ from runstone.store.sql.common import (
     upsert,
 )
 from runstone.store.sql.tables import experiment_tags, experiments, runs
+from runstone.store.sql.visibility import Reader, readable_experiments
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -144,7 +145,10 @@ class ExperimentsPart(StoreParts):
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        reader: Reader | None = None,
     ) -> Page[Experiment]:
+        """Experiments matching ``filter_string``; only those ``reader`` may read if given."""
         limit = v.check_max_results(max_results, MAX_EXPERIMENTS_PAGE)
         offset = decode_page_token(page_token)
         condition = filters.experiment_condition(
@@ -162,6 +166,8 @@ class ExperimentsPart(StoreParts):
         )
         if condition is not None:
             query = query.where(condition)
+        if reader is not None:
+            query = query.where(readable_experiments(experiments.c.experiment_id, reader))
         with self._db.read() as conn:
             rows = conn.execute(query).all()
             page = rows[:limit]

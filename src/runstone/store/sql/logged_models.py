@@ -34,6 +34,7 @@ from runstone.store.sql.tables import (
     logged_models,
     run_outputs,
 )
+from runstone.store.sql.visibility import Reader, readable_experiments
 
 _MAX_NAME = 500
 _MAX_MODEL_TYPE = 500
@@ -99,6 +100,19 @@ class LoggedModelsPart(StoreParts):
     def get_logged_model(self, model_id: str) -> LoggedModel:
         with self._db.read() as conn:
             return _load(conn, [_model_row(conn, model_id)])[0]
+
+    def experiment_id_of_logged_model(self, model_id: str) -> str:
+        """The experiment an active logged model belongs to, for permission checks."""
+        _check_id(model_id)
+        query = select(logged_models.c.experiment_id).where(
+            logged_models.c.model_id == model_id,
+            logged_models.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
+        )
+        with self._db.read() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"Logged model with ID '{model_id}' not found.")
+        return str(found)
 
     def finalize_logged_model(
         self, model_id: str, status: LoggedModelStatus | str | int
@@ -196,8 +210,11 @@ class LoggedModelsPart(StoreParts):
         max_results: int = 50,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        reader: Reader | None = None,
     ) -> Page[LoggedModel]:
-        """Active models of the experiments matching ``filter_string``, newest first.
+        """Active models of the experiments matching ``filter_string``, newest first (with
+        ``reader``, only those of experiments it may read).
 
         Filters: ``name``, ``source_run_id``, ``model_type``, ``status`` and ``tags.<key>``
         compared with ``=`` or ``!=`` to a quoted string, joined by ``AND``."""
@@ -214,6 +231,7 @@ class LoggedModelsPart(StoreParts):
             .where(logged_models.c.experiment_id.in_(ids))
             .where(logged_models.c.lifecycle_stage == LifecycleStage.ACTIVE.value)
             .where(*conditions)
+            .where(*_visible(reader))
             .order_by(*ordering)
             .limit(max_results + 1)
             .offset(offset)
@@ -245,6 +263,10 @@ class LoggedModelsPart(StoreParts):
 
 
 # -- rows ------------------------------------------------------------------------------------------
+
+
+def _visible(reader: Reader | None) -> list[ColumnElement[bool]]:
+    return [] if reader is None else [readable_experiments(logged_models.c.experiment_id, reader)]
 
 
 def _check_id(model_id: object) -> str:

@@ -58,6 +58,7 @@ from runstone.store.sql.tables import (
     registered_model_tags,
     registered_models,
 )
+from runstone.store.sql.visibility import Reader
 
 _RUN_ID_COLUMN_LENGTH = 32
 _ARCHIVING_STAGES = frozenset({ModelStage.STAGING, ModelStage.PRODUCTION})
@@ -148,11 +149,14 @@ class RegistryPart(StoreParts):
         max_results: int = 100,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        reader: Reader | None = None,
     ) -> Page[RegisteredModel]:
         """Models matching ``filter_string`` (by default by name); models tagged as prompts
-        only when the filter asks about ``tags.`mlflow.prompt.is_prompt```."""
+        only when the filter asks about ``tags.`mlflow.prompt.is_prompt```; with ``reader``,
+        only those it may read."""
         with self._db.read() as conn:
-            return search_models(conn, filter_string, max_results, order_by, page_token)
+            return search_models(conn, filter_string, max_results, order_by, page_token, reader)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -333,9 +337,11 @@ class RegistryPart(StoreParts):
         max_results: int = 10000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        reader: Reader | None = None,
     ) -> Page[ModelVersion]:
         with self._db.read() as conn:
-            return search_versions(conn, filter_string, max_results, order_by, page_token)
+            return search_versions(conn, filter_string, max_results, order_by, page_token, reader)
 
     def transition_model_version_stage(
         self,

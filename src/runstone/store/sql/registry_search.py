@@ -57,6 +57,7 @@ from runstone.store.sql.tables import (
     registered_model_tags,
     registered_models,
 )
+from runstone.store.sql.visibility import Reader, readable_models
 
 # Registered models tagged like this are prompts, which registry searches leave out unless
 # the filter asks about the tag.
@@ -88,6 +89,7 @@ def search_models(
     max_results: int,
     order_by: Sequence[str] | None,
     page_token: str | None,
+    reader: Reader | None = None,
 ) -> Page[RegisteredModel]:
     limit = v.check_max_results(max_results, v.MAX_REGISTERED_MODELS_PAGE)
     offset = decode_page_token(page_token)
@@ -98,6 +100,8 @@ def search_models(
         query = query.where(combine(expr, _model_leaf))
     if not mentions_tag(expr, PROMPT_TAG):
         query = query.where(not_a_prompt(registered_models.c.model_key))
+    if reader is not None:
+        query = query.where(readable_models(registered_models.c.model_key, reader))
     with collector_paused():
         rows = conn.execute(query).all()
         return Page(tuple(load_models(conn, rows[:limit])), next_token(offset, limit, len(rows)))
@@ -165,16 +169,17 @@ def search_versions(
     max_results: int,
     order_by: Sequence[str] | None,
     page_token: str | None,
+    reader: Reader | None = None,
 ) -> Page[ModelVersion]:
     """Versions of every model (prompts' versions only when the filter asks about the prompt
-    tag), by default newest change first."""
+    tag; with ``reader``, only of models it may read), by default newest change first."""
     limit = v.check_max_results(max_results, v.MAX_MODEL_VERSIONS_PAGE)
     offset = decode_page_token(page_token)
     expr = parse_filter(filter_string, SearchKind.MODEL_VERSIONS)
     ordering = _version_ordering(parse_order_by(order_by, SearchKind.MODEL_VERSIONS))
     matches = None if expr is None else combine(expr, _version_leaf)
     hide_prompts = not mentions_tag(expr, PROMPT_TAG)
-    query = _matching(VERSION_ROWS, matches, hide_prompts)
+    query = _matching(VERSION_ROWS, matches, hide_prompts, reader)
     with collector_paused():
         rows = conn.execute(query.order_by(*ordering).limit(limit + 1).offset(offset)).all()
         token = next_token(offset, limit, len(rows))
@@ -184,11 +189,11 @@ def search_versions(
         # their tags and aliases are read with the same conditions instead of naming thousands
         # of versions in IN lists.
         tags: dict[VersionKey, dict[str, str]] = defaultdict(dict)
-        query = _matching(VERSION_TAGS, matches, hide_prompts)
+        query = _matching(VERSION_TAGS, matches, hide_prompts, reader)
         for model_key, number, key, value in conn.execute(query).all():
             tags[(model_key, number)][key] = value
         aliases: dict[VersionKey, list[str]] = defaultdict(list)
-        query = _matching(VERSION_ALIASES, matches, hide_prompts)
+        query = _matching(VERSION_ALIASES, matches, hide_prompts, reader)
         for model_key, number, alias in conn.execute(query).all():
             aliases[(model_key, number)].append(alias)
         return Page(
@@ -204,16 +209,20 @@ def search_versions(
         )
 
 
-def _matching(query: Select[Any], matches: Condition | None, hide_prompts: bool) -> Select[Any]:
+def _matching(
+    query: Select[Any], matches: Condition | None, hide_prompts: bool, reader: Reader | None
+) -> Select[Any]:
     """``query`` (over ``model_versions``, or another table with model_key and version
     columns) narrowed to the versions ``matches`` selects (a condition on ``model_versions``
     and ``registered_models``, joined in when needed), without prompts' versions if
-    ``hide_prompts``."""
+    ``hide_prompts``, and only of models ``reader`` may read if given."""
     table = query.get_final_froms()[0]
     if isinstance(table, Join):  # VERSION_ROWS: model_versions joined to registered_models
         table = model_versions
     if hide_prompts:
         query = query.where(not_a_prompt(table.c.model_key))
+    if reader is not None:
+        query = query.where(readable_models(table.c.model_key, reader))
     if matches is None:
         return query
     if table is not model_versions:

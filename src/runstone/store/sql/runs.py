@@ -35,12 +35,14 @@ from runstone.store.sql.common import (
     now_ms,
     run_info_from_row,
     run_info_from_values,
+    run_not_found,
     run_row,
     upsert,
 )
 from runstone.store.sql.metrics import append_metrics, pg_append_new_points
 from runstone.store.sql.names import random_run_name
 from runstone.store.sql.tables import params, run_tags, runs
+from runstone.store.sql.visibility import Reader, readable_experiments
 
 RUN_NAME_TAG = "mlflow.runName"
 
@@ -91,6 +93,16 @@ class RunsPart(StoreParts):
     def get_run(self, run_id: str) -> Run:
         with self._db.read() as conn:
             return loading.load_run(conn, run_id)
+
+    def experiment_id_of_run(self, run_id: str) -> str:
+        """The experiment a run belongs to (one primary-key lookup), for permission checks."""
+        v.check_run_id(run_id)
+        query = select(runs.c.experiment_id).where(runs.c.run_uuid == run_id)
+        with self._db.read() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        if found is None:
+            raise run_not_found(run_id)
+        return str(found)
 
     def update_run_info(
         self,
@@ -235,7 +247,11 @@ class RunsPart(StoreParts):
         max_results: int = 1000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        reader: Reader | None = None,
     ) -> Page[Run]:
+        """Runs of ``experiment_ids`` matching ``filter_string``; with ``reader``, those of
+        experiments it may not read are left out."""
         limit = v.check_max_results(max_results, v.MAX_SEARCH_RESULTS)
         offset = decode_page_token(page_token)
         exp_ids = distinct(v.check_experiment_id(e) for e in experiment_ids)
@@ -251,6 +267,8 @@ class RunsPart(StoreParts):
         )
         if condition is not None:
             query = query.where(condition)
+        if reader is not None:
+            query = query.where(readable_experiments(runs.c.experiment_id, reader))
         query = filters.order_runs(query, order).limit(limit + 1).offset(offset)
         with self._db.read() as conn:
             ids = list(conn.execute(query).scalars())
