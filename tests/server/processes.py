@@ -21,11 +21,17 @@ def free_port() -> int:
 
 
 def start_server(
-    args: list[str], cwd: Path, port: int | None = None, timeout: float = 30.0
+    args: list[str],
+    cwd: Path,
+    port: int | None = None,
+    timeout: float = 30.0,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """``runstone server ARGS --port P`` in ``cwd``; returns once /health answers 200."""
+    """``runstone server ARGS --port P`` in ``cwd`` (none of the developer's RUNSTONE_/MLFLOW_
+    settings, plus ``extra_env``); returns once /health answers 200."""
     chosen = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNSTONE_", "MLFLOW_"))}
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [*RUNSTONE, "server", *args, "--port", str(chosen)],
         cwd=cwd,

@@ -17,6 +17,7 @@ from runstone.config import ServerSettings
 from runstone.server.auth import Throttle, announce_bootstrap_token
 from runstone.store.sql.auth import AuthStore
 from runstone.testing import serve
+from tests.cli_helpers import assert_one_line_error, invoke
 from tests.server.processes import start_server, stop
 
 API = "/api/2.0/mlflow"
@@ -423,6 +424,25 @@ def test_runstone_server_auth_prints_one_bootstrap_token(tmp_path: Path) -> None
                 assert search.status_code == 200
     finally:
         stop(proc)
+
+
+def test_auth_can_be_turned_on_by_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RUNSTONE_AUTH and RUNSTONE_AUTH_DEFAULT_PERMISSION, for deployments configured by env."""
+    uri = f"sqlite:///{tmp_path / 'runstone.db'}"
+    env = {"RUNSTONE_AUTH": "true", "RUNSTONE_AUTH_DEFAULT_PERMISSION": "no_permissions"}
+    proc, url = start_server(["--backend-store-uri", uri], tmp_path, extra_env=env)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.get(f"{API}/experiments/search").status_code == 401
+            assert http.get("/health").status_code == 200
+    finally:
+        stop(proc)
+    monkeypatch.setenv("RUNSTONE_AUTH", "true")
+    monkeypatch.setenv("RUNSTONE_AUTH_DEFAULT_PERMISSION", "sometimes")
+    outcome = invoke("server", "--backend-store-uri", uri)
+    assert_one_line_error(outcome, "Invalid permission 'sometimes'")
 
 
 def test_users_manage_their_own_tokens_over_rest(http: httpx.Client) -> None:

@@ -8,8 +8,17 @@ from runstone.config import (
     DEFAULT_LOCAL_DIR,
     DEFAULT_MAX_REQUEST_BODY,
     ServerSettings,
+    env_flag,
     env_value,
 )
+
+
+def _default_permission(option: str | None) -> str:
+    """The option, else env RUNSTONE_AUTH_DEFAULT_PERMISSION, else READ; checked either way."""
+    # The store package loads SQLAlchemy: not for `runstone --help`, which imports this module.
+    from runstone.store.sql.auth_entities import Permission
+
+    return Permission.parse(option or env_value("AUTH_DEFAULT_PERMISSION") or "READ").name
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -56,17 +65,17 @@ def _split(value: str | None) -> tuple[str, ...]:
 )
 @click.option(
     "--auth/--no-auth",
-    default=False,
-    show_default=True,
+    default=None,
     help="Require users: passwords (Basic), tokens (Bearer) or a UI login; per-experiment and "
-    "per-model permissions. Without an admin, the server prints a one-time bootstrap token.",
+    "per-model permissions. Without an admin, the server prints a one-time bootstrap token. "
+    "Default: env RUNSTONE_AUTH, else off.",
 )
 @click.option(
     "--auth-default-permission",
     type=click.Choice(["READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"], case_sensitive=False),
-    default="READ",
-    show_default=True,
-    help="With --auth: what users may do with experiments and models they hold no grant on.",
+    default=None,
+    help="With --auth: what users may do with experiments and models they hold no grant on "
+    "(default: env RUNSTONE_AUTH_DEFAULT_PERMISSION, else READ).",
 )
 @click.option(
     "--max-body-size",
@@ -85,8 +94,8 @@ def server(
     workers: int,
     allowed_hosts: str | None,
     cors_allowed_origins: str | None,
-    auth: bool,
-    auth_default_permission: str,
+    auth: bool | None,
+    auth_default_permission: str | None,
     max_body_size: int,
 ) -> None:
     """Run the tracking server: MLflow's REST API, the artifact proxy and the web UI."""
@@ -102,11 +111,11 @@ def server(
         workers=workers,
         allowed_hosts=_split(allowed_hosts),
         cors_allowed_origins=_split(cors_allowed_origins),
-        auth=auth,
-        auth_default_permission=auth_default_permission.upper(),
+        auth=env_flag("AUTH", False) if auth is None else auth,
+        auth_default_permission=_default_permission(auth_default_permission),
         max_request_body_bytes=max_body_size,
     )
-    if auth:
+    if settings.auth:
         from runstone.server.auth import announce_bootstrap_token
 
         announce_bootstrap_token(settings)
