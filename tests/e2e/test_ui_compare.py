@@ -63,6 +63,16 @@ def test_only_differences_hides_equal_rows(page: Page, seeded: Seeded) -> None:
     summary.wait_for(timeout=TIMEOUT)
     assert summary.locator("tbody tr").count() == 1
     assert "group=params.lr" in page.url
+    # The overlaid charts now draw the group as a mean line in a min-max band, with a legend.
+    legend = page.get_by_test_id("band-legend")
+    legend.wait_for(timeout=TIMEOUT)
+    assert "lr=" in legend.inner_text()
+    chart = page.locator(".chart-box[data-state=drawn]").first
+    chart.wait_for(timeout=TIMEOUT)
+    chart.scroll_into_view_if_needed()
+    screenshot(page, "compare_group_bands")
+    page.get_by_role("radio", name="Individual runs").check()
+    legend.wait_for(state="detached", timeout=TIMEOUT)
     page.reload()
     page.get_by_test_id("group-summary").wait_for(timeout=TIMEOUT)
     assert page.get_by_role("checkbox", name="Only differences").is_checked()

@@ -13,9 +13,17 @@ export interface PanelSeries {
   faint?: boolean;
 }
 
+/** A shaded area between two series (indices into `series`), filled with `color` at low alpha. */
+export interface PanelBand {
+  upper: number;
+  lower: number;
+  color: string;
+}
+
 interface Props {
   data: Aligned;
   series: PanelSeries[];
+  bands?: PanelBand[];
   xAxis: XAxis;
   logScale: boolean;
   onZoom: (x0: number, x1: number) => void;
@@ -70,9 +78,15 @@ function options(props: Props, width: number, onDrawn: () => void): uPlot.Option
         stroke: s.faint ? `${s.color}55` : s.color,
         width: s.faint ? 1 : 1.5,
         spanGaps: true,
-        points: { show: false },
+        // uPlot draws point markers only where points are sparse (a one-step metric would
+        // otherwise be invisible); faint series (raw lines under smoothing) never get them.
+        ...(s.faint ? { points: { show: false } } : {}),
       })),
     ],
+    bands: (props.bands ?? []).map((b) => ({
+      series: [b.upper + 1, b.lower + 1] as [number, number],
+      fill: `${b.color}33`,
+    })),
     cursor: { drag: { x: true, y: false, setScale: false } },
     legend: { show: true },
     hooks: {
@@ -129,7 +143,7 @@ export function ChartPanel(props: Props) {
     return () => plot.destroy();
     // Rebuilt when what it draws changes; the callbacks are read through `latest`.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.data, props.series, props.xAxis, props.logScale, width, theme]);
+  }, [props.data, props.series, props.bands, props.xAxis, props.logScale, width, theme]);
 
   const points = props.data[0].length;
   return (

@@ -1,10 +1,12 @@
 // A grid of metric charts for one or more runs: one panel per metric, runs overlaid in stable
 // colours, with the x-axis, EMA smoothing, log scale and metric choice held by the URL (or by
-// the caller). Zooming into a step range fetches finer points for it from the server.
+// the caller). Zooming into a step range fetches finer points for it from the server. Given
+// groups of runs, the charts draw each group's mean and min–max band (or, toggled, the runs).
 import { useMemo, useState } from "react";
 import { useQueries } from "@tanstack/react-query";
 import { getRunDetail } from "../../api/runs_api";
 import { Loading } from "../../components/States";
+import type { ChartGroup } from "./bands";
 import { assignColors } from "./data";
 import { MetricChooser } from "./MetricChooser";
 import { MetricPanel, type Zoom } from "./MetricPanel";
@@ -21,6 +23,9 @@ export interface MetricChartsProps {
   /** Controlled settings; when omitted, the settings live in the URL hash (see settings.ts). */
   settings?: ChartSettings;
   onSettingsChange?: (settings: ChartSettings) => void;
+  /** Groups of the runs: when given, each is drawn as a mean line in a min–max band, with a
+   * toggle back to individual runs. */
+  groups?: ChartGroup[];
   /** Points asked of the server per run and chart; it downsamples, keeping spikes. */
   maxPoints?: number;
 }
@@ -49,6 +54,10 @@ export function MetricCharts(props: MetricChartsProps) {
   const [zoom, setZoom] = useState<Zoom | null>(null);
   const { keys, pending } = useRunMetricKeys(runIds, props.metricKeys);
   const colors = useMemo(() => assignColors(runIds), [runIds]);
+  const [individual, setIndividual] = useState(false);
+  const groups = props.groups;
+  const groupColors = useMemo(() => assignColors((groups ?? []).map((g) => g.name)), [groups]);
+  const banded = groups && groups.length > 0 && !individual ? groups : null;
   const shown = settings.metrics ? settings.metrics.filter((m) => keys.includes(m)) : keys;
 
   if (pending) return <Loading what="metrics" />;
@@ -96,12 +105,32 @@ export function MetricCharts(props: MetricChartsProps) {
           />
           Log scale
         </label>
+        {groups && groups.length > 0 && (
+          <div className="band-toggle" role="radiogroup" aria-label="Grouped view">
+            <label>
+              <input type="radio" checked={!individual} onChange={() => setIndividual(false)} /> Bands
+            </label>
+            <label>
+              <input type="radio" checked={individual} onChange={() => setIndividual(true)} /> Individual runs
+            </label>
+          </div>
+        )}
         {zoom && (
           <button type="button" onClick={() => setZoom(null)}>
             Reset zoom (steps {zoom.start}–{zoom.end})
           </button>
         )}
       </div>
+      {banded && (
+        <ul className="band-legend" aria-label="Groups" data-testid="band-legend">
+          {banded.map((g) => (
+            <li key={g.name}>
+              <span className="band-swatch" style={{ background: groupColors.get(g.name) }} />
+              {g.name} <span className="muted">({g.runIds.length} run{g.runIds.length === 1 ? "" : "s"}: mean, min–max)</span>
+            </li>
+          ))}
+        </ul>
+      )}
       {keys.length === 0 ? (
         <p className="state state-empty">No metrics logged.</p>
       ) : shown.length === 0 ? (
@@ -115,6 +144,8 @@ export function MetricCharts(props: MetricChartsProps) {
               runIds={runIds}
               runLabels={runLabels}
               colors={colors}
+              groups={banded}
+              groupColors={groupColors}
               settings={settings}
               zoom={zoom}
               maxPoints={maxPoints}

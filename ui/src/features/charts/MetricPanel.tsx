@@ -4,7 +4,8 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { getSampledHistory } from "../../api/runs_api";
 import { ErrorBox } from "../../components/States";
-import { ChartPanel, type PanelSeries } from "./ChartPanel";
+import { bandPanelData, type ChartGroup } from "./bands";
+import { ChartPanel, type PanelBand, type PanelSeries } from "./ChartPanel";
 import {
   type Aligned,
   ema,
@@ -27,6 +28,9 @@ interface Props {
   runIds: string[];
   runLabels: Record<string, string> | undefined;
   colors: Map<string, string>;
+  /** When set, one mean line and min–max band per group instead of one line per run. */
+  groups: readonly ChartGroup[] | null;
+  groupColors: Map<string, string>;
   settings: ChartSettings;
   zoom: Zoom | null;
   maxPoints: number;
@@ -95,9 +99,13 @@ export function MetricPanel(props: Props) {
     staleTime: 30_000,
   });
   const series = useMemo(() => groupByRun(history.data ?? [], runIds), [history.data, runIds]);
-  const { data, styles } = useMemo(
-    () => panelData(series, settings, props.runLabels, props.colors),
-    [series, settings, props.runLabels, props.colors],
+  const { groups, groupColors, runLabels, colors } = props;
+  const { data, styles, bands } = useMemo(
+    (): { data: Aligned; styles: PanelSeries[]; bands?: PanelBand[] } =>
+      groups
+        ? bandPanelData(series, settings, groups, groupColors)
+        : panelData(series, settings, runLabels, colors),
+    [series, settings, groups, groupColors, runLabels, colors],
   );
 
   const onZoom = (x0: number, x1: number) => {
@@ -118,6 +126,7 @@ export function MetricPanel(props: Props) {
         <ChartPanel
           data={data}
           series={styles}
+          bands={bands}
           xAxis={settings.xAxis}
           logScale={settings.logScale}
           onZoom={onZoom}

@@ -7,6 +7,7 @@
 export { MetricCharts, type MetricChartsProps } from "./MetricCharts";
 export { Sparkline } from "./Sparkline";
 export { assignColors, runColor, type XAxis } from "./data";
+export type { ChartGroup } from "./bands";
 export {
   type ChartSettings,
   DEFAULT_SETTINGS,

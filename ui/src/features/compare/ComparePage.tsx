@@ -1,6 +1,7 @@
 // Compare runs (`#/compare-runs?runs=[…]&experiments=[…]`, MLflow's URL): parallel coordinates,
 // a scatter of any two values, a diff table, grouping with per-group stats, and the runs'
-// metric charts overlaid. Every setting lives in the URL.
+// metric charts overlaid (as per-group mean and min–max bands when grouped). Every setting
+// lives in the URL.
 import { useMemo } from "react";
 import { useQueries } from "@tanstack/react-query";
 import { getRun } from "../../api/endpoints";
@@ -12,6 +13,7 @@ import { MetricCharts, assignColors } from "../charts";
 import { AxisChooser, KeySelect } from "./Pickers";
 import { DiffTable } from "./DiffTable";
 import { GroupSummary } from "./GroupSummary";
+import { groupRuns } from "./grouping";
 import { ParallelCoordinates } from "./ParallelCoordinates";
 import { ScatterPlot } from "./ScatterPlot";
 import { defaultAxes } from "./parallel";
@@ -56,6 +58,14 @@ export function ComparePage({ runIds, experimentIds, settings }: Props) {
   const { runs, pending, error } = useRuns(runIds);
   const keys = useMemo(() => keysOf(runs), [runs]);
   const colors = useMemo(() => assignColors(runIds), [runIds]);
+  const groupBy = settings.groupBy;
+  const chartGroups = useMemo(
+    () =>
+      groupBy
+        ? groupRuns(runs, groupBy, []).map((g) => ({ name: `${label(groupBy)}=${g.value}`, runIds: g.runIds }))
+        : undefined,
+    [runs, groupBy],
+  );
   const set = (patch: Partial<CompareSettings>) =>
     saveSettings(runIds, experimentIds, { ...settings, ...patch });
 
@@ -153,7 +163,7 @@ export function ComparePage({ runIds, experimentIds, settings }: Props) {
 
       <section className="compare-section" aria-labelledby="charts-title">
         <h2 id="charts-title">Metric charts</h2>
-        <MetricCharts runIds={runIds} runLabels={runLabels} />
+        <MetricCharts runIds={runIds} runLabels={runLabels} groups={chartGroups} />
       </section>
     </section>
   );

@@ -1,5 +1,5 @@
 // Runs grouped by a param or tag: per group and metric, mean and [min, max] of the last values.
-// (The overlaid charts draw runs, not group bands: MetricCharts has no band mode yet.)
+// (The overlaid charts draw the groups as mean lines in min–max bands: see charts/bands.ts.)
 import type { Run } from "../../api/responses";
 import { groupRuns } from "./grouping";
 import { label } from "./values";
