@@ -67,7 +67,10 @@ def test_requests_without_credentials_get_401_with_a_basic_challenge(http: httpx
     assert response.headers["www-authenticate"] == 'Basic realm="runstone"'
     assert response.headers["content-type"].startswith("text/plain")
     assert http.get("/docs").status_code == 401
-    assert http.get("/ajax-api/2.0/mlflow/experiments/search").status_code == 401
+    ui_call = http.get("/ajax-api/2.0/mlflow/experiments/search")  # the web UI's prefix
+    assert ui_call.status_code == 401
+    assert "www-authenticate" not in ui_call.headers  # its sign-in form, not a browser dialog
+    assert ui_call.json()["error_code"] == "UNAUTHENTICATED"
 
 
 def test_public_routes_need_no_credentials(http: httpx.Client) -> None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -74,6 +74,7 @@ BOOTSTRAP_PATHS = frozenset(
 )
 
 SESSION_COOKIE = "runstone_session"
+UI_API_PREFIX = "/ajax-api/"  # what the web UI calls (as MLflow's own UI does)
 CSRF_COOKIE = "runstone_csrf"  # readable by the UI's script; checked against the server's copy
 CSRF_HEADER = "x-csrf-token"
 SESSION_TTL_S = 12 * 3600
@@ -284,7 +285,7 @@ class AuthMiddleware:
                 client_address(scope),
             )
         except Unauthenticated as exc:
-            await unauthenticated(exc.message)(scope, receive, send)
+            await unauthenticated(exc.message, scope["path"])(scope, receive, send)
             return
         except TooManyAttempts as exc:
             await too_many_attempts(exc.retry_after_s)(scope, receive, send)
@@ -320,13 +321,17 @@ def _acting(acting: _Acting) -> Iterator[None]:
         _ACTING.reset(token)
 
 
-def unauthenticated(message: str) -> Response:
-    return PlainTextResponse(
+def unauthenticated(message: str, path: str = "") -> Response:
+    """401. API clients get plain text and ``WWW-Authenticate: Basic``, as from MLflow; the web
+    UI's calls (under ``/ajax-api/``) get MLflow's error JSON without that header, so the
+    browser shows the UI's sign-in form instead of its own password dialog."""
+    text = (
         f"You are not authenticated: {message} Send a username and password (Basic) or a "
-        "token (Bearer).",
-        401,
-        headers={"WWW-Authenticate": REALM},
+        "token (Bearer)."
     )
+    if path.startswith(UI_API_PREFIX):
+        return JSONResponse({"error_code": "UNAUTHENTICATED", "message": text}, 401)
+    return PlainTextResponse(text, 401, headers={"WWW-Authenticate": REALM})
 
 
 def too_many_attempts(retry_after_s: float) -> Response:

@@ -2,7 +2,7 @@
 // uses too (`get-artifact?run_uuid=…&path=…`). The server sends active types (HTML, SVG, JS)
 // as text/plain with `nosniff`, so a file can never run as a page.
 import { API_PREFIX, get } from "./client";
-import { NetworkError, toApiError } from "./errors";
+import { fetchText } from "./session";
 
 declare module "./responses" {
   interface GetQueries {
@@ -44,17 +44,5 @@ export async function fetchArtifactText(
   path: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(artifactUrl(runId, path), {
-      credentials: "same-origin",
-      ...(signal ? { signal } : {}),
-    });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new NetworkError(`The server could not be reached (${reason}).`);
-  }
-  const text = await response.text();
-  if (!response.ok) throw toApiError(response.status, text);
-  return text;
+  return fetchText(artifactUrl(runId, path), signal ? { signal } : {});
 }

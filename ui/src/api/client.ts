@@ -1,7 +1,7 @@
 // The typed fetch layer: POST bodies typed from the generated OpenAPI schema, answers typed by
 // responses.ts, every failure thrown as ApiError or NetworkError. Calls go to /ajax-api/, as
 // MLflow's own UI does; the server serves the same API under /api/ and /ajax-api/.
-import { NetworkError, toApiError } from "./errors";
+import { fetchText } from "./session";
 import type { GetQueries } from "./responses";
 import type { paths } from "./schema";
 
@@ -26,15 +26,7 @@ export type PostPath = {
 export type PostBody<P extends PostPath> = JsonBody<paths[`${SchemaPrefix}${P}`]["post"]>;
 
 async function send(url: string, init: RequestInit): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(url, { credentials: "same-origin", ...init });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new NetworkError(`The server could not be reached (${reason}).`);
-  }
-  const text = await response.text();
-  if (!response.ok) throw toApiError(response.status, text);
+  const text = await fetchText(url, init);
   return text ? (JSON.parse(text) as unknown) : {};
 }
 

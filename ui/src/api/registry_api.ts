@@ -2,7 +2,7 @@
 // the version page uses for MLmodel. Some of MLflow's registry calls are PATCH or DELETE, which
 // the POST/GET helpers of client.ts do not cover: `request` below sends those.
 import { API_PREFIX, get, post } from "./client";
-import { NetworkError, toApiError } from "./errors";
+import { fetchText } from "./session";
 import type {
   GetModelVersionResponse,
   GetRegisteredModelResponse,
@@ -24,19 +24,6 @@ export interface DownloadUriResponse {
 }
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
-
-async function fetchText(url: string, init: RequestInit): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(url, { credentials: "same-origin", ...init });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new NetworkError(`The server could not be reached (${reason}).`);
-  }
-  const text = await response.text();
-  if (!response.ok) throw toApiError(response.status, text);
-  return text;
-}
 
 /** `<method> <API_PREFIX><path>` with a JSON body (for the PATCH and DELETE calls). */
 export async function request<T>(method: Method, path: string, body: object): Promise<T> {

@@ -4,6 +4,8 @@ import { ComparePage } from "../features/compare/ComparePage";
 import { ModelPage, ModelVersionPage, ModelsList } from "../features/models";
 import { RunPage } from "../features/run/RunPage";
 import { RunsView } from "../features/runs/RunsView";
+import { SignIn } from "../features/signin/SignIn";
+import { useSession } from "./useSession";
 import { Home } from "./Home";
 import type { Route } from "../lib/route";
 import { href, useRoute } from "../lib/router";
@@ -12,6 +14,7 @@ import { useTheme } from "../lib/theme";
 export function App() {
   const route = useRoute();
   const [theme, toggleTheme] = useTheme();
+  const session = useSession();
   const section = route.page.startsWith("model") ? "models" : "experiments";
   return (
     <div className="app">
@@ -27,6 +30,11 @@ export function App() {
             Models
           </a>
         </nav>
+        {session.signedIn && (
+          <button type="button" className="theme-toggle" onClick={session.signOut}>
+            Sign out
+          </button>
+        )}
         <button
           type="button"
           className="theme-toggle"
@@ -38,7 +46,7 @@ export function App() {
         </button>
       </header>
       <main className="app-main">
-        <Page route={route} />
+        {session.needsSignIn ? <SignIn onSignedIn={session.signedInNow} /> : <Page route={route} />}
       </main>
     </div>
   );
