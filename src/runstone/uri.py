@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from runstone.errors import InvalidParameterValue
 
@@ -93,6 +93,20 @@ def _database_uri(text: str, scheme: str, netloc: str, original: str) -> Trackin
         sa_scheme = "mysql+" + (driver or "pymysql")
     parts = urlsplit(text)
     return TrackingUri(kind, urlunsplit((sa_scheme, *parts[1:])))
+
+
+def file_uri_path(uri: str) -> str | None:
+    """The local path a ``file:`` URI names, percent-decoded; None when ``uri`` is not a
+    ``file:`` URI (a plain path, or another scheme). A ``file:`` URI naming a host other than
+    ``localhost`` is refused: Runstone never reaches another machine's files this way."""
+    parts = urlsplit(uri)
+    if parts.scheme.lower() != "file":
+        return None
+    if parts.netloc not in ("", "localhost"):
+        raise InvalidParameterValue(
+            f"URI {uri!r} names a remote host: a file: URI must not name a host."
+        )
+    return unquote(parts.path)
 
 
 def _is_windows_drive(text: str) -> bool:

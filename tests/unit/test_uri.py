@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from runstone.errors import InvalidParameterValue
-from runstone.uri import StoreKind, parse_tracking_uri, sqlite_path
+from runstone.uri import StoreKind, file_uri_path, parse_tracking_uri, sqlite_path
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,22 @@ def test_sqlite_path() -> None:
     assert sqlite_path("sqlite:///rel.db?mode=ro") == Path("rel.db")
     assert sqlite_path("sqlite://") is None
     assert sqlite_path("sqlite:///:memory:") is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("file:///tmp/my%20model", "/tmp/my model"),
+        ("FILE:///tmp/x", "/tmp/x"),
+        ("file://localhost/tmp/x", "/tmp/x"),
+        ("/tmp/x", None),  # a plain path is not a file: URI
+        ("s3://bucket/x", None),
+    ],
+)
+def test_file_uris_name_local_paths(uri: str, expected: str | None) -> None:
+    assert file_uri_path(uri) == expected
+
+
+def test_file_uris_of_other_hosts_are_refused() -> None:
+    with pytest.raises(InvalidParameterValue, match="names a remote host"):
+        file_uri_path("file://fileserver/share/model")

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from typing import IO, Any, Protocol, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import fsspec  # type: ignore[import-untyped]
 import httpx
@@ -47,6 +47,7 @@ from runstone.artifacts.proxy import PROXY_SCHEMES, ProxyFileSystem, resolve_pro
 from runstone.config import RestSettings, S3Settings
 from runstone.entities import FileInfo
 from runstone.errors import InvalidParameterValue, NotFound, NotImplementedFeature
+from runstone.uri import file_uri_path
 from runstone.wire.http import make_http_client
 
 S3_SCHEMES = frozenset({"s3", "s3a"})
@@ -500,12 +501,8 @@ def _scheme(uri: str) -> str:
 
 
 def _local_repo(uri: str) -> ArtifactRepo:
-    parts = urlsplit(uri)
-    path = uri
-    if parts.scheme.lower() == "file":
-        if parts.netloc not in ("", "localhost"):
-            raise InvalidParameterValue(f"Artifact URI {uri!r} names a remote host.")
-        path = unquote(parts.path)
+    local = file_uri_path(uri)
+    path = uri if local is None else local
     if not path:
         raise InvalidParameterValue("The artifact URI is empty.")
     root = os.path.abspath(os.path.expanduser(path))

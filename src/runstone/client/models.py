@@ -18,13 +18,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from runstone.client import fluent
 from runstone.client.client import RunstoneClient
 from runstone.entities import LoggedModel, LoggedModelOutput, LoggedModelStatus
 from runstone.errors import InvalidParameterValue
 from runstone.models.spec import ModelSpec
+from runstone.uri import file_uri_path
 
 _log = logging.getLogger(__name__)
 
@@ -139,13 +140,10 @@ def log_model(
 
 def _local_path(model_uri: str) -> Path | None:
     """The directory a plain path or ``file:`` URI names; None for any other URI."""
+    local = file_uri_path(model_uri)
+    if local is not None:
+        return Path(local)
     parts = urlsplit(model_uri)
-    if parts.scheme == "file":
-        if parts.netloc not in ("", "localhost"):
-            raise InvalidParameterValue(
-                f"Invalid model URI {model_uri!r}: a file: URI must not name a host."
-            )
-        return Path(unquote(parts.path))
     if not parts.scheme or (len(parts.scheme) == 1 and os.name == "nt"):  # C:\... on Windows
         return Path(model_uri)
     return None

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path, PurePosixPath
 from typing import Final
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from runstone.config import project_cache_dir
 from runstone.errors import InvalidParameterValue
+from runstone.uri import file_uri_path
 
 _GIT_SCHEMES: Final = ("http", "https", "ssh", "git", "git+ssh", "git+https")
 _SCP_LIKE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[^/].*")
@@ -114,11 +115,9 @@ def _is_git_url(text: str) -> bool:
 
 
 def _local_path(text: str) -> Path:
-    if text.lower().startswith("file:"):
-        parts = urlsplit(text)
-        if parts.netloc not in ("", "localhost"):
-            raise InvalidParameterValue(f"File URI {text!r} names another host.")
-        path = Path(unquote(parts.path))
+    local = file_uri_path(text)
+    if local is not None:
+        path = Path(local)
     elif "://" in text:
         raise InvalidParameterValue(
             f"Project URI {text!r} is neither a local folder nor a git URL "
