@@ -227,6 +227,28 @@ def test_model_tag_limits(store: RegistryStore) -> None:
         store.get_registered_model("limits2")  # nothing of a rejected create is stored
 
 
+def test_megabytes_of_tags_on_a_model_and_its_latest_versions_read_back_whole(
+    store: RegistryStore, src: Source
+) -> None:
+    """A model page is gathered into JSON by the database; nothing may cut it short (MariaDB
+    truncates its JSON aggregates at ``group_concat_max_len``, 1 MiB by default)."""
+    big = {f"k{i:02d}": chr(0x41 + i) * 99_990 + "\u00e9\"'\\" for i in range(15)}
+    store.create_registered_model("heavy", tags=big, description="d" * 5000)
+    for stage in ("Staging", "Production"):
+        made = store.create_model_version("heavy", src("m"), tags=big, description="e" * 5000)
+        store.transition_model_version_stage("heavy", made.version, stage, False)
+    store.set_registered_model_alias("heavy", "champion", "2")
+    model = store.get_registered_model("heavy")
+    assert model.tags == big
+    assert [(v.version, v.current_stage.value) for v in model.latest_versions] == [
+        ("1", "Staging"),
+        ("2", "Production"),
+    ]
+    assert all(v.tags == big for v in model.latest_versions)
+    assert model.latest_versions[1].aliases == ("champion",)
+    assert list(store.search_registered_models("name = 'heavy'")) == [model]
+
+
 def test_idempotent_creates_return_what_the_first_attempt_made(
     database_uri: str, src: Source
 ) -> None:

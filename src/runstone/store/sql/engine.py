@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -56,6 +57,9 @@ def create_store_engine(url: str, settings: StoreSettings) -> Engine:
             isolation_level="READ COMMITTED",
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
+            # psycopg parses ``json`` results itself (a registry page arrives as JSON built
+            # by the database), with the standard library's parser unless told otherwise.
+            json_deserializer=orjson.loads,
         )
     raise InvalidParameterValue(f"Unsupported database {backend!r}.")
 
@@ -108,6 +112,9 @@ def _mysql_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # Lets the Default experiment be stored with id 0, as MLflow numbers it.
     cur.execute("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+    # MariaDB cuts JSON aggregates (a registry page's tags and versions) at this length, 1 MiB
+    # by default; unbounded, they are bounded by max_allowed_packet (16 MiB and up).
+    cur.execute("SET SESSION group_concat_max_len = 4294967295")
     cur.close()
 
 

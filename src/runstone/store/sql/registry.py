@@ -33,8 +33,9 @@ from runstone.store.sql.registry_loading import (
     VERSION_ROWS,
     latest_versions,
     load_model,
-    load_models,
     load_versions,
+    models_query,
+    read_models,
     refresh_latest,
     version_entity,
 )
@@ -102,7 +103,11 @@ class RegistryPart(StoreParts):
     def get_registered_model(self, name: str) -> RegisteredModel:
         v.check_model_name(name)
         with self._db.read() as conn:
-            return load_models(conn, [model_row(conn, name)])[0]
+            where = [registered_models.c.name == name]
+            models = read_models(conn, models_query(conn.dialect.name, where))
+        if not models:
+            raise model_not_found(name)
+        return models[0]
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         v.check_model_name(name)

@@ -1,30 +1,27 @@
 """Registry rows -> RegisteredModel / ModelVersion entities, many at a time.
 
-A page of models costs one query for the models plus one each for their tags, their aliases,
-and their latest versions with those versions' tags, whatever the page size (per 500 models);
-a page of versions one query for the versions plus one each for their tags and aliases. The
-newest version in each stage of every model is kept in ``model_stage_latest``, refreshed by
-every write that creates, deletes or moves a version, so reading it is a key lookup however
-many versions a model has.
+A page of models is one statement: each model's row with its tags, aliases and latest
+versions gathered into JSON arrays by the database. A page of versions costs one query for
+the versions plus one each for their tags and aliases. The newest version in each stage of
+every model is kept in ``model_stage_latest``, refreshed by every write that creates, deletes
+or moves a version, so reading it is a key lookup however many versions a model has.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
-    ColumnElement,
     Connection,
     Row,
     Select,
+    Subquery,
     and_,
-    any_,
     bindparam,
     cast,
     delete,
@@ -34,10 +31,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from runstone.entities import ModelStage, ModelVersion, ModelVersionStatus, RegisteredModel
 from runstone.errors import NotFound
-from runstone.store.sql.common import IN_CHUNK, chunked
+from runstone.store.sql.common import IN_CHUNK, chunked, collector_paused
 from runstone.store.sql.filters import Condition
 from runstone.store.sql.tables import (
     model_stage_latest,
@@ -166,53 +164,141 @@ def _of_versions(
     return found
 
 
-def load_models(conn: Connection, rows: Sequence[Row[Any]]) -> list[RegisteredModel]:
-    """Models for rows of ``registered_models``, in their order, with tags, aliases and the
-    newest version in each stage (listed in stage order: None, Staging, Production, Archived)."""
-    keys = [row.model_key for row in rows]
-    tags: dict[int, dict[str, str]] = defaultdict(dict)
-    aliases: dict[int, dict[str, int]] = defaultdict(dict)
-    latest: dict[int, dict[int, Sequence[Any]]] = defaultdict(dict)
-    newest_tags: dict[VersionKey, dict[str, str]] = defaultdict(dict)
-    queries = _model_page_queries(conn.dialect.name)
-    for part in chunked(keys):
-        bound = {"keys": json.dumps(part) if queries.keys_as_json else list(part)}
-        for model_key, key, value in conn.execute(queries.tags, bound).all():
-            tags[model_key][key] = value
-        for model_key, alias, number in conn.execute(queries.aliases, bound).all():
-            aliases[model_key][alias] = number
-        for version_row in conn.execute(queries.latest, bound).all():
-            model_key, number, key = version_row[1], version_row[2], version_row[14]
-            latest[model_key].setdefault(number, version_row)
-            if key is not None:
-                newest_tags[(model_key, number)][key] = version_row[15]
-    version_aliases: dict[VersionKey, list[str]] = defaultdict(list)
-    for model_key, named in aliases.items():
-        for alias, number in named.items():
-            version_aliases[(model_key, number)].append(alias)
-    return [
-        RegisteredModel(
-            row.name,
-            row.creation_timestamp,
-            row.last_updated_timestamp,
-            row.description,
-            row.user_id,
-            tags[row.model_key],
-            {a: str(n) for a, n in sorted(aliases[row.model_key].items())},
-            tuple(
-                version_entity(
-                    row.name,
-                    version,
-                    newest_tags.get((version[1], version[2])) or {},
-                    version_aliases.get((version[1], version[2]), ()),
-                )
-                for version in sorted(
-                    latest[row.model_key].values(), key=lambda r: _STAGE_RANK[r[6]]
-                )
-            ),
+def models_query(
+    dialect: str,
+    where: Sequence[Condition],
+    order: Sequence[tuple[KeyedColumnElement[Any], bool]] = (),
+    limit: int | None = None,
+    offset: int = 0,
+) -> Select[Any]:
+    """The statement :func:`read_models` runs: the models matching ``where`` (conditions on
+    ``registered_models``), sorted by ``order`` ((column of registered_models, ascending)
+    pairs) and cut to ``offset`` and ``limit``.
+
+    One statement reads the whole page: the models' rows, each with its tags, its aliases and
+    its latest versions (with their tags) gathered into JSON by the database. A round trip
+    and a result row per model, whatever the page size, instead of one query per kind of
+    child row and a row per child."""
+    clauses = [column if ascending else column.desc() for column, ascending in order]
+    page = select(registered_models).where(*where).order_by(*clauses)
+    if limit is not None:
+        page = page.limit(limit).offset(offset)
+    return _model_page_query(dialect, page.subquery("page"), order)
+
+
+def read_models(conn: Connection, query: Select[Any]) -> list[RegisteredModel]:
+    """The models a :func:`models_query` statement finds, in its order, each with its tags,
+    aliases and the newest version in each stage (in stage order: None, Staging, Production,
+    Archived)."""
+    with collector_paused():
+        return [_model_entity(row) for row in conn.execute(query)]
+
+
+def load_model(conn: Connection, model_key: int) -> RegisteredModel:
+    where = [registered_models.c.model_key == model_key]
+    models = read_models(conn, models_query(conn.dialect.name, where))
+    if not models:  # only when a model made under an idempotency key was deleted since
+        raise NotFound("The registered model made by this request no longer exists")
+    return models[0]
+
+
+def _model_page_query(
+    dialect: str, page: Subquery, order: Sequence[tuple[KeyedColumnElement[Any], bool]]
+) -> Select[Any]:
+    """Each row of ``page`` as (name, description, user_id, creation_timestamp,
+    last_updated_timestamp, tags, aliases, latest versions), the last three JSON: tags as an
+    object, aliases as an object of version numbers, and the latest versions as an array of
+    arrays shaped like rows of :data:`VERSION_ROWS` (the model's name left NULL) with the
+    version's tags object appended."""
+    json = _JSON_FUNCTIONS.get(dialect, _MYSQL_JSON)
+    tags, aliases, latest = (
+        registered_model_tags.c,
+        registered_model_aliases.c,
+        model_stage_latest.c,
+    )
+    versions, version_tags = model_versions.c, model_version_tags.c
+    model_key = page.c.model_key
+    of_version = select(json.object_of(version_tags.key, version_tags.value)).where(
+        version_tags.model_key == versions.model_key, version_tags.version == versions.version
+    )
+    newest = (
+        select(json.array_of(json.array(null(), *versions, of_version.scalar_subquery())))
+        .select_from(model_stage_latest)
+        .join(
+            model_versions,
+            and_(versions.model_key == latest.model_key, versions.version == latest.version),
         )
-        for row in rows
-    ]
+        .where(latest.model_key == model_key)
+    )
+    return select(
+        page.c.name,
+        page.c.description,
+        page.c.user_id,
+        page.c.creation_timestamp,
+        page.c.last_updated_timestamp,
+        select(json.object_of(tags.key, tags.value))
+        .where(tags.model_key == model_key)
+        .scalar_subquery(),
+        select(json.object_of(aliases.alias, aliases.version))
+        .where(aliases.model_key == model_key)
+        .scalar_subquery(),
+        newest.scalar_subquery(),
+    ).order_by(
+        *(
+            page.c[column.key] if ascending else page.c[column.key].desc()
+            for column, ascending in order
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _JsonFunctions:
+    """One kind of database's names for JSON built from rows. The aggregates give NULL over
+    no rows, except SQLite's."""
+
+    array: Any  # values -> array
+    array_of: Any  # aggregate: one value per row -> array
+    object_of: Any  # aggregate: (key, value) per row -> object
+
+
+_MYSQL_JSON = _JsonFunctions(func.json_array, func.json_arrayagg, func.json_objectagg)
+_JSON_FUNCTIONS = {
+    "sqlite": _JsonFunctions(func.json_array, func.json_group_array, func.json_group_object),
+    "postgresql": _JsonFunctions(func.json_build_array, func.json_agg, func.json_object_agg),
+}
+
+
+def _json(value: Any) -> Any:
+    """JSON the database built: text (SQLite, MySQL), already parsed (PostgreSQL's driver
+    parses ``json``), or NULL (an aggregate over no rows: nothing)."""
+    if isinstance(value, str):
+        return orjson.loads(value)
+    return value or {}
+
+
+def _model_entity(row: Sequence[Any]) -> RegisteredModel:
+    name, description, user_id, created, updated, tags, aliases, latest = row
+    versions = _json(latest) or []
+    if len(versions) > 1:
+        versions.sort(key=_stage_rank)
+    named: dict[str, int] = _json(aliases)
+    by_version: dict[int, list[str]] = {}
+    for alias in sorted(named):
+        by_version.setdefault(named[alias], []).append(alias)
+    return RegisteredModel(
+        name,
+        created,
+        updated,
+        description,
+        user_id,
+        _json(tags),
+        {alias: str(named[alias]) for alias in sorted(named)},
+        tuple([version_entity(name, v, _json(v[14]), by_version.get(v[2], ())) for v in versions]),
+    )
+
+
+def _stage_rank(version: Sequence[Any]) -> int:
+    return _STAGE_RANK[version[6]]
 
 
 def refresh_latest(conn: Connection, model_key: int) -> None:
@@ -254,68 +340,3 @@ VERSION_ALIASES = select(
     registered_model_aliases.c.version,
     registered_model_aliases.c.alias,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _ModelPageQueries:
-    """What a page of models loads, per chunk of model keys bound as ``keys``."""
-
-    tags: Select[Any]
-    aliases: Select[Any]
-    # The newest version of each stage, one row per tag (key and value NULL for none).
-    # Shaped like VERSION_ROWS but without the model's name (the caller has it): a join less.
-    latest: Select[Any]
-    keys_as_json: bool  # bind ``keys`` as a JSON array (SQLite), else as a list
-
-
-@functools.cache
-def _model_page_queries(dialect: str) -> _ModelPageQueries:
-    """Built once per kind of database, with the keys bound as ONE parameter where the
-    database allows: SQLAlchemy's expanding IN renders and binds every key on its own, which
-    costs more than these queries do (PostgreSQL: 1.7 against 0.7 ms for a hundred keys).
-    PostgreSQL gets ``= ANY(:keys)`` with an array, SQLite ``IN (SELECT value FROM
-    json_each(:keys))`` with a JSON array; MySQL keeps the expanding IN."""
-
-    def of_keys(column: ColumnElement[Any]) -> Condition:
-        if dialect == "postgresql":
-            return column == any_(bindparam("keys", type_=ARRAY(BigInteger)))
-        if dialect == "sqlite":
-            listed = func.json_each(bindparam("keys")).table_valued("value")
-            return column.in_(select(listed.c.value))
-        return column.in_(bindparam("keys", expanding=True))
-
-    tags, aliases, newest = (
-        registered_model_tags.c,
-        registered_model_aliases.c,
-        model_stage_latest.c,
-    )
-    versions, version_tags = model_versions.c, model_version_tags.c
-    return _ModelPageQueries(
-        tags=select(tags.model_key, tags.key, tags.value).where(of_keys(tags.model_key)),
-        aliases=select(aliases.model_key, aliases.alias, aliases.version).where(
-            of_keys(aliases.model_key)
-        ),
-        latest=select(null().label("name"), *versions, version_tags.key, version_tags.value)
-        .join(
-            model_stage_latest,
-            and_(newest.model_key == versions.model_key, newest.version == versions.version),
-        )
-        .where(of_keys(newest.model_key))
-        .outerjoin(
-            model_version_tags,
-            and_(
-                version_tags.model_key == versions.model_key,
-                version_tags.version == versions.version,
-            ),
-        ),
-        keys_as_json=dialect == "sqlite",
-    )
-
-
-def load_model(conn: Connection, model_key: int) -> RegisteredModel:
-    row = conn.execute(
-        select(registered_models).where(registered_models.c.model_key == model_key)
-    ).first()
-    if row is None:  # only when a model made under an idempotency key was deleted since
-        raise NotFound("The registered model made by this request no longer exists")
-    return load_models(conn, [row])[0]

@@ -5,6 +5,7 @@ Turning rows into entities, many at a time, is :mod:`registry_loading`'s job.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -46,8 +47,9 @@ from runstone.store.sql.registry_loading import (
     VERSION_ROWS,
     VERSION_TAGS,
     VersionKey,
-    load_models,
     load_versions,
+    models_query,
+    read_models,
     version_entity,
 )
 from runstone.store.sql.tables import (
@@ -93,18 +95,34 @@ def search_models(
 ) -> Page[RegisteredModel]:
     limit = v.check_max_results(max_results, v.MAX_REGISTERED_MODELS_PAGE)
     offset = decode_page_token(page_token)
+    ordering = tuple(order_by or ())
+    query = _models_search(conn.dialect.name, filter_string, ordering, limit + 1, offset, reader)
+    models = read_models(conn, query)
+    return Page(tuple(models[:limit]), next_token(offset, limit, len(models)))
+
+
+@functools.lru_cache(maxsize=256)
+def _models_search(
+    dialect: str,
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    limit: int,
+    offset: int,
+    reader: Reader | None,
+) -> Select[Any]:
+    """The statement of one search, built once: parsing the filter and building the
+    statement cost a third of what running it on a page of a hundred models does. (Invalid
+    searches raise, and exceptions are not cached.)"""
     expr = parse_filter(filter_string, SearchKind.REGISTERED_MODELS)
     ordering = _model_ordering(parse_order_by(order_by, SearchKind.REGISTERED_MODELS))
-    query = select(registered_models).order_by(*ordering).limit(limit + 1).offset(offset)
+    where: list[Condition] = []
     if expr is not None:
-        query = query.where(combine(expr, _model_leaf))
+        where.append(combine(expr, _model_leaf))
     if not mentions_tag(expr, PROMPT_TAG):
-        query = query.where(not_a_prompt(registered_models.c.model_key))
+        where.append(not_a_prompt(registered_models.c.model_key))
     if reader is not None:
-        query = query.where(readable_models(registered_models.c.model_key, reader))
-    with collector_paused():
-        rows = conn.execute(query).all()
-        return Page(tuple(load_models(conn, rows[:limit])), next_token(offset, limit, len(rows)))
+        where.append(readable_models(registered_models.c.model_key, reader))
+    return models_query(dialect, where, ordering, limit, offset)
 
 
 def _model_leaf(cmp: Comparison) -> Condition:
@@ -130,14 +148,12 @@ def _model_leaf(cmp: Comparison) -> Condition:
     return compare(attribute(_MODEL_ATTRIBUTES, cmp.key), cmp.op, cmp.value)
 
 
-def _model_ordering(order: Sequence[OrderBy]) -> list[Any]:
-    clauses: list[Any] = []
-    for item in order:
-        column = attribute(_MODEL_ATTRIBUTES, item.key)
-        clauses.append(column if item.ascending else column.desc())
+def _model_ordering(order: Sequence[OrderBy]) -> list[tuple[KeyedColumnElement[Any], bool]]:
+    """(column, ascending) pairs, ending with the name when the order does not name it."""
+    pairs = [(attribute(_MODEL_ATTRIBUTES, item.key), item.ascending) for item in order]
     if not any(o.key == "name" for o in order):
-        clauses.append(registered_models.c.name)
-    return clauses
+        pairs.append((registered_models.c.name, True))
+    return pairs
 
 
 def mentions_tag(expr: Expr | None, key: str) -> bool:
