@@ -18,6 +18,12 @@ listed size and the SHA-256 of every downloaded copy are checked outside the clo
    50 ms in a thread) during the transfers, its growth over the RSS just before each transfer,
    and the tree's idle RSS and USS before the first one.
 
+The two servers share the machine's memory, and on some virtual machines (the Firecracker VM
+these figures were first taken on) growing the page cache costs about 2 s of kernel CPU per GB: a
+server that keeps each upload cached slows itself and the one measured after it, and one that
+keeps its page cache small speeds both up. Compare rounds from one run only, and look at the
+CPU seconds per GB (below the table), which move less than the rates.
+
 Usage: ``python bench/artifact_bench.py [--quick] [--size-mb N] [--rounds N]
 [--targets runstone,mlflow]``. The table goes to stdout, progress to stderr, the figures to
 ``bench/results/artifact_bench-<time>.json`` and each server's output to

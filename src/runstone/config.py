@@ -147,6 +147,8 @@ DEFAULT_ALLOWED_HOSTS = (
 DEFAULT_MAX_REQUEST_BODY = 32 * 1024 * 1024
 # Browser origins allowed to call the API across origins when none are configured.
 DEFAULT_CORS_ORIGINS = ("http://localhost", "http://127.0.0.1", "http://[::1]")
+# Age (hours) past which a hidden temporary artifact file is a dead writer's.
+DEFAULT_ARTIFACT_TEMP_MAX_AGE_HOURS = 24.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,9 @@ class ServerSettings:
     max_request_body_bytes: int = DEFAULT_MAX_REQUEST_BODY
     # Deepest nesting of arrays and objects in a JSON request body.
     max_json_depth: int = 64
+    # Hidden temporary files of writes killed half-way, untouched this long, are removed from
+    # the local artifact roots when the server starts (0: never).
+    artifact_temp_max_age_hours: float = DEFAULT_ARTIFACT_TEMP_MAX_AGE_HOURS
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -175,3 +175,25 @@ def test_an_upload_without_a_checksum_is_stored_unhashed(http: httpx.Client, run
     assert put.status_code == 200
     assert "x-runstone-sha256" not in put.headers
     assert "x-runstone-sha256" not in http.get(f"{PROXY}/{root}/plain.bin").headers
+
+
+def test_a_range_is_resumed_only_from_the_same_file(http: httpx.Client, run_id: str) -> None:
+    import hashlib
+
+    root = _run_root(http, run_id)
+    target = f"{PROXY}/{root}/weights.bin"
+    first, second = os.urandom(1000), os.urandom(1000)
+    digest = hashlib.sha256(first).hexdigest()
+    http.put(target, content=first, headers={"X-Runstone-Sha256": digest})
+    etag = http.get(target).headers["etag"]
+    assert etag == f'"sha256-{digest}"'
+    same = http.get(target, headers={"Range": "bytes=600-", "If-Range": etag})
+    assert same.status_code == 206
+    assert same.content == first[600:]
+
+    replaced = hashlib.sha256(second).hexdigest()
+    http.put(target, content=second, headers={"X-Runstone-Sha256": replaced})
+    stale = http.get(target, headers={"Range": "bytes=600-", "If-Range": etag})
+    assert stale.status_code == 200  # not the rest of another file: all of the new one
+    assert stale.content == second
+    assert stale.headers["x-runstone-sha256"] == replaced

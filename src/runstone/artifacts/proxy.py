@@ -12,8 +12,11 @@ against storage that only the server can reach:
 Bodies stream both ways: an upload is read from its local file in chunks, a download is handed
 out as a file object that pulls the response as it is read. Every request is idempotent (a PUT
 replaces a whole file, deleting what is gone does nothing), so connection failures and HTTP
-429/502/503/504 are retried with the REST store's backoff settings; a download that breaks off
-half-way is not resumed (the repository discards the partial file).
+429/502/503/504 are retried with the REST store's backoff settings. A download that breaks off
+half-way is resumed where it stopped (``Range: bytes=<received>-``), as often as the retry
+settings allow in a row without progress; the bytes are then checked against the file's size
+and, when the server recorded it, its SHA-256. The repository writes what it reads to a
+temporary file, which only becomes the file once all of it has arrived.
 
 :func:`resolve_proxy_uri` maps ``mlflow-artifacts:`` and ``http(s)`` artifact URIs to the
 endpoint URL and the path under the proxy's storage root, as MLflow's client does.
@@ -257,7 +260,15 @@ class ProxyFileSystem:
         clean = _clean(path)
         url = self._url(clean)
         response = self._request("GET", url, stream=True, missing=clean)
-        return io.BufferedReader(_ResponseReader(response, url), CHUNK_SIZE)
+
+        def resume(offset: int) -> httpx.Response:
+            headers = {"Range": f"bytes={offset}-"}
+            if etag := response.headers.get("etag"):  # the rest of this file, not of a new one
+                headers["If-Range"] = etag
+            return self._request("GET", url, headers=headers, stream=True, missing=clean)
+
+        reader = _ResponseReader(response, url, resume, self._settings.max_retries)
+        return io.BufferedReader(reader, CHUNK_SIZE)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -380,18 +391,33 @@ def _json(response: httpx.Response, method: str, url: str) -> dict[str, Any]:
 
 
 class _ResponseReader(io.RawIOBase):
-    """A streamed response body as a raw binary file: each read pulls what it needs."""
+    """A streamed response body as a raw binary file: each read pulls what it needs.
 
-    def __init__(self, response: httpx.Response, url: str) -> None:
+    When the body breaks off, ``resume(offset)`` asks for the rest (a ``Range`` request) and
+    reading goes on from there; ``retries`` breaks in a row without a byte of progress give up.
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        url: str,
+        resume: Callable[[int], httpx.Response],
+        retries: int,
+    ) -> None:
         super().__init__()
         self._response = response
         self._url = url
-        self._chunks = response.iter_bytes(CHUNK_SIZE)
+        self._resume = resume
+        self._retries = retries
+        self._chunks = response.iter_bytes()
         self._pending = memoryview(b"")
+        self._received = 0
+        whole = response.status_code == 200
+        # Only a whole, unencoded body of a known size can be resumed by byte offset.
+        self._size = _body_size(response) if whole else None
         # A whole file that the server knows the checksum of is checked as it is read: the
         # last read raises DataLoss instead of returning the end of a corrupted file.
         expected = response.headers.get(SHA256_HEADER)
-        whole = response.status_code == 200
         self._expected = expected.lower() if expected and whole else None
         self._digest = hashlib.sha256() if self._expected else None
 
@@ -400,12 +426,7 @@ class _ResponseReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         if not self._pending:
-            try:
-                self._pending = memoryview(next(self._chunks, b""))
-            except httpx.HTTPError as exc:
-                raise TemporarilyUnavailable(
-                    f"The download from {self._url} broke off ({describe(exc)})."
-                ) from exc
+            self._pending = memoryview(self._next_piece())
             if not self._pending:
                 self._check_digest()
                 return 0
@@ -415,6 +436,52 @@ class _ResponseReader(io.RawIOBase):
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
         return size
+
+    def _next_piece(self) -> bytes:
+        """The next bytes of the body (b"" at its end), resuming it when it breaks off."""
+        breaks = 0
+        while True:
+            try:
+                piece = next(self._chunks, b"")
+            except httpx.HTTPError as exc:
+                failure: Exception = exc
+            else:
+                if piece or self._size is None or self._received == self._size:
+                    self._received += len(piece)
+                    return piece
+                failure = httpx.RemoteProtocolError(  # a clean end before the last byte
+                    f"the body ended after {self._received} of {self._size} bytes"
+                )
+            breaks += 1
+            if self._size is None or breaks > self._retries:
+                raise TemporarilyUnavailable(
+                    f"The download from {self._url} broke off ({describe(failure)})."
+                ) from failure
+            self._reopen()
+
+    def _reopen(self) -> None:
+        """The rest of the body, from the first byte not yet received."""
+        self._response.close()
+        if self._received == self._size:  # it broke off after the last byte
+            self._chunks = iter(())
+            return
+        response = self._resume(self._received)
+        if response.status_code != 206 or _content_range(response) != (
+            self._received,
+            self._size,
+        ):
+            response.close()
+            changed = response.status_code == 200 and "if-range" in response.request.headers
+            raise TemporarilyUnavailable(
+                f"The download from {self._url} broke off after {self._received} bytes and "
+                + (
+                    "the file changed on the server meanwhile; download it again."
+                    if changed
+                    else "the server did not send the rest."
+                )
+            )
+        self._response = response
+        self._chunks = response.iter_bytes()
 
     def _check_digest(self) -> None:
         if self._digest is not None and self._digest.hexdigest() != self._expected:
@@ -428,6 +495,26 @@ class _ResponseReader(io.RawIOBase):
         if not self.closed:
             self._response.close()
         super().close()
+
+
+def _body_size(response: httpx.Response) -> int | None:
+    """The body's length in bytes as sent, when it is known and not content-encoded."""
+    if response.headers.get("content-encoding", "identity").lower() != "identity":
+        return None
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
+
+
+def _content_range(response: httpx.Response) -> tuple[int, int] | None:
+    """``(first byte, whole size)`` of a ``Content-Range: bytes a-b/size`` answer."""
+    unit, _, rest = response.headers.get("content-range", "").partition(" ")
+    span, _, total = rest.partition("/")
+    first = span.partition("-")[0]
+    if unit.lower() != "bytes" or not first.isdigit() or not total.isdigit():
+        return None
+    if _body_size(response) is None:
+        return None
+    return int(first), int(total)
 
 
 def _verify_stored(response: httpx.Response, sent: str, url: str) -> None:

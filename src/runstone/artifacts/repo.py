@@ -41,6 +41,7 @@ from runstone.artifacts.files import (
     local_tree,
     nothing_in_the_way,
     reported,
+    sweep_temp_files,
 )
 from runstone.artifacts.paths import join_inside, safe_relative_path
 from runstone.artifacts.proxy import PROXY_SCHEMES, ProxyFileSystem, resolve_proxy_uri
@@ -186,6 +187,11 @@ class ArtifactRepo:
             return os.getxattr(self._locate(self._file_rel(path)), SHA256_XATTR).decode()
         except (OSError, AttributeError, UnicodeDecodeError):
             return None
+
+    def sweep_temp_files(self, older_than_s: float) -> list[str]:
+        """Remove what writes killed half-way left in a local root (their hidden temporary
+        files, untouched for ``older_than_s`` seconds); nothing elsewhere. The paths removed."""
+        return sweep_temp_files(self._root, older_than_s) if self._local else []
 
     def delete_artifacts(self, path: str | None = None) -> None:
         """Delete a file or a folder (recursively); the root when ``path`` is empty.
@@ -498,6 +504,16 @@ def _scheme(uri: str) -> str:
     if len(uri) > 2 and uri[1] == ":" and uri[0].isalpha() and uri[2] in "\\/":
         return ""  # a Windows drive, not a one-letter scheme
     return urlsplit(uri).scheme.lower()
+
+
+def sweep_local_roots(uris: Sequence[str], older_than_s: float) -> list[str]:
+    """:meth:`ArtifactRepo.sweep_temp_files` over those of ``uris`` that are local folders
+    (an object store never shows an unfinished upload); the paths removed."""
+    removed: list[str] = []
+    for uri in dict.fromkeys(uris):
+        if uri and _scheme(uri) in ("", "file"):
+            removed += _local_repo(uri).sweep_temp_files(older_than_s)
+    return removed
 
 
 def _local_repo(uri: str) -> ArtifactRepo:

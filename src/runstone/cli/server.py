@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from runstone.config import (
+    DEFAULT_ARTIFACT_TEMP_MAX_AGE_HOURS,
     DEFAULT_LOCAL_DIR,
     DEFAULT_MAX_REQUEST_BODY,
     ServerSettings,
@@ -19,6 +22,12 @@ def _default_permission(option: str | None) -> str:
     from runstone.store.sql.auth_entities import Permission
 
     return Permission.parse(option or env_value("AUTH_DEFAULT_PERMISSION") or "READ").name
+
+
+def _hours(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):  # FloatRange lets NaN through
+        raise click.BadParameter(f"{value} is not a number of hours.")
+    return value
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -78,6 +87,17 @@ def _split(value: str | None) -> tuple[str, ...]:
     "(default: env RUNSTONE_AUTH_DEFAULT_PERMISSION, else READ).",
 )
 @click.option(
+    "--artifact-temp-max-age-hours",
+    type=click.FloatRange(min=0, max=1e6),
+    default=DEFAULT_ARTIFACT_TEMP_MAX_AGE_HOURS,
+    show_default=True,
+    envvar="RUNSTONE_ARTIFACT_TEMP_MAX_AGE_HOURS",
+    callback=_hours,
+    help="At start, remove the hidden temporary files of uploads killed half-way that are older "
+    "than this from the local artifact roots, in the background (0: never; env "
+    "RUNSTONE_ARTIFACT_TEMP_MAX_AGE_HOURS).",
+)
+@click.option(
     "--max-body-size",
     type=click.IntRange(1024),
     default=DEFAULT_MAX_REQUEST_BODY,
@@ -96,6 +116,7 @@ def server(
     cors_allowed_origins: str | None,
     auth: bool | None,
     auth_default_permission: str | None,
+    artifact_temp_max_age_hours: float,
     max_body_size: int,
 ) -> None:
     """Run the tracking server: MLflow's REST API, the artifact proxy and the web UI."""
@@ -113,6 +134,7 @@ def server(
         cors_allowed_origins=_split(cors_allowed_origins),
         auth=env_flag("AUTH", False) if auth is None else auth,
         auth_default_permission=_default_permission(auth_default_permission),
+        artifact_temp_max_age_hours=artifact_temp_max_age_hours,
         max_request_body_bytes=max_body_size,
     )
     if settings.auth:

@@ -42,14 +42,19 @@ def create_app(settings: ServerSettings | None = None, store: SqlStore | None = 
     chosen = settings or ServerSettings()
     ctx = ServerContext(chosen, store)
 
+    def close() -> None:
+        """Close the stores (the server's and the auth gate's): the app's shutdown."""
+        ctx.close()
+        if gate is not None:
+            gate.close()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        artifacts.sweep_in_background(ctx)
         try:
             yield
         finally:
-            ctx.close()
-            if gate is not None:
-                gate.close()
+            close()
 
     app = FastAPI(
         title="Runstone",
@@ -60,6 +65,7 @@ def create_app(settings: ServerSettings | None = None, store: SqlStore | None = 
         redoc_url=None,
     )
     app.state.ctx = ctx
+    app.state.close = close
     meta.mount(app, ctx)
     for api in _JSON_APIS:
         api.mount(app, ctx)

@@ -18,6 +18,7 @@ import base64
 import mimetypes
 import posixpath
 import re
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -28,13 +29,14 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from runstone.artifacts import ArtifactRepo, safe_relative_path
-from runstone.artifacts.repo import MAX_PART_NUMBER
+from runstone.artifacts.files import read_chunks
+from runstone.artifacts.repo import MAX_PART_NUMBER, sweep_local_roots
 from runstone.entities import FileInfo
 from runstone.errors import InvalidParameterValue, NotImplementedFeature
 from runstone.server import authorization as authz
-from runstone.server.api import Api, Call, JsonDict, error_response, guard, json_response
+from runstone.server.api import Api, Call, JsonDict, error_response, guard, json_response, log
 from runstone.server.authorization import EDIT, MANAGE, READ
-from runstone.server.context import Located, ServerContext
+from runstone.server.context import Located, ServerContext, artifacts_destination
 from runstone.wire import encode
 from runstone.wire import messages as m
 from runstone.wire.decode import decode_request
@@ -137,6 +139,30 @@ def mount_streams(app: FastAPI, ctx: ServerContext) -> None:
     _mount_proxy_streams(app, ctx)
     _mount_multipart(app, ctx)
     _mount_run_file_routes(app, ctx)
+
+
+def sweep_in_background(ctx: ServerContext) -> threading.Thread | None:
+    """Remove, on a thread of its own (start never waits for it), what uploads killed half-way
+    left in the server's local artifact roots: hidden temporary files untouched for
+    ``artifact_temp_max_age_hours`` (0 turns the sweep off). Younger ones may be uploads in
+    progress in another worker and are left alone."""
+    hours = ctx.settings.artifact_temp_max_age_hours
+    if not hours:
+        return None
+    roots = [ctx.settings.default_artifact_root or "", artifacts_destination(ctx.settings)]
+
+    def sweep() -> None:
+        try:
+            removed = sweep_local_roots(roots, hours * 3600)
+        except Exception as exc:  # a root that cannot be read: the server runs on regardless
+            log.warning("Could not sweep the artifact roots for temporary files: %s", exc)
+            return
+        if removed:
+            log.info("Removed %d temporary files left by interrupted uploads.", len(removed))
+
+    thread = threading.Thread(target=sweep, name="runstone-temp-sweep", daemon=True)
+    thread.start()
+    return thread
 
 
 def _mount_proxy_streams(app: FastAPI, ctx: ServerContext) -> None:
@@ -352,7 +378,12 @@ async def _download(request: Request, repo: ArtifactRepo, path: str) -> Response
     stream = await run_in_threadpool(repo.open_artifact, path)
     try:
         size = await run_in_threadpool(_size_of, stream)
-        start, end = _byte_range(request.headers.get("range"), size)
+        recorded = await run_in_threadpool(repo.recorded_sha256, path)
+        etag = f'"sha256-{recorded}"' if recorded else None
+        wanted = request.headers.get("range")
+        if wanted and request.headers.get("if-range", etag) != etag:
+            wanted = None  # the file changed since the client's earlier part: all of it anew
+        start, end = _byte_range(wanted, size)
         if start:
             await run_in_threadpool(stream.seek, start)
     except BaseException:
@@ -365,18 +396,18 @@ async def _download(request: Request, repo: ArtifactRepo, path: str) -> Response
         "Accept-Ranges": "bytes",
         "Content-Length": str(end - start),
     }
+    if etag:  # what a resumed download names in If-Range, so that it never splices two files
+        headers["ETag"] = etag
     status = 200
-    if request.headers.get("range") and (start, end) != (0, size):
+    if wanted and (start, end) != (0, size):
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    else:  # the whole file: its checksum, when one was recorded as it was written
-        recorded = await run_in_threadpool(repo.recorded_sha256, path)
-        if recorded:
-            headers[SHA256_HEADER] = recorded
-            encoded = base64.b64encode(bytes.fromhex(recorded)).decode()
-            headers["Repr-Digest"] = f"sha-256=:{encoded}:"
+    elif recorded:  # the whole file: its checksum, recorded as it was written
+        headers[SHA256_HEADER] = recorded
+        encoded = base64.b64encode(bytes.fromhex(recorded)).decode()
+        headers["Repr-Digest"] = f"sha-256=:{encoded}:"
     return StreamingResponse(
-        iterate_in_threadpool(_chunks(stream, end - start)),
+        iterate_in_threadpool(read_chunks(stream, end - start)),
         status_code=status,
         media_type=_content_type(name),
         headers=headers,
@@ -415,16 +446,6 @@ class RangeNotSatisfiable(InvalidParameterValue):
         return 416
 
 
-def _chunks(stream: IO[bytes], remaining: int) -> Iterator[bytes]:
-    with stream:
-        while remaining > 0:
-            chunk = stream.read(min(CHUNK, remaining))
-            if not chunk:
-                return
-            remaining -= len(chunk)
-            yield chunk
-
-
 def _content_type(name: str) -> str:
     guessed, _ = mimetypes.guess_type(name)
     if guessed is None:
@@ -451,7 +472,8 @@ async def _upload(
 
     A client that sends ``X-Runstone-Sha256`` (the checksum of its file) has the body hashed
     as it is written: a mismatch stores nothing (DATA_LOSS), a match is recorded with the
-    file and returned. Without it nothing is hashed (it would halve the upload speed).
+    file and returned. Without it nothing is hashed (hashing, on a thread of its own, would
+    about double the server's CPU time per byte).
     """
     expected = request.headers.get(SHA256_HEADER)
     if expected is not None and not _SHA256_HEX.match(expected):
