@@ -85,10 +85,11 @@ def test_a_threshold_of_zero_turns_the_sweep_off(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["-1", "soon", "nan", "inf"])
 def test_the_cli_refuses_a_threshold_that_is_not_a_number_of_hours(
-    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNSTONE_ARTIFACT_TEMP_MAX_AGE_HOURS", value)
     with pytest.raises(SystemExit) as exited:
-        main(["server", "--backend-store-uri", "unused"])
+        main(["server", "--backend-store-uri", str(tmp_path / "never-made")])
     assert exited.value.code == 2
     assert "--artifact-temp-max-age-hours" in capsys.readouterr().err
+    assert not (tmp_path / "never-made").exists()
