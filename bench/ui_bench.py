@@ -5,9 +5,13 @@ Playwright, as in tests/e2e) measures:
 
 1. first rows: from navigation to the first rows of the runs table on screen, for an experiment
    of 100,000 runs (median of a few fresh page loads; target < 1 s);
-2. scrolling: the table scrolled by half a viewport per animation frame for a number of frames;
-   each frame is checked for blank rows (points of the viewport not covered by a row) and
-   timed (long frames > 50 ms); the rows reached say how far the server's paging kept up;
+2. scrolling far: the table scrolled by half a viewport per animation frame until row 20,000
+   (``--scroll-rows``; 0 scrolls to the last run) is on screen, the table loading further server
+   pages on the way. Each frame is timed (long frames > 50 ms) and hit-tested at five points: a
+   point on no row makes a blank frame (target: none), a point on a placeholder row (a page not
+   loaded yet) a placeholder frame, and a frame where the scroll position could not move (the
+   end of what is loaded) a stalled frame. Rows reached, time taken and rows per second say how
+   well the paging kept up;
 3. chart: from navigation to the run page's charts tab until the chart of a 1,000,000-point
    metric is drawn (target < 1 s).
 
@@ -17,8 +21,8 @@ and metric tables, with new run ids) up to the run count, since 100,000 store ca
 transaction each take half an hour on SQLite. The long metric goes through ``log_batch`` in
 1,000-point batches.
 
-Usage: ``python bench/ui_bench.py [--runs 100000] [--points 1000000] [--frames 300]``. The table
-goes to stdout, progress to stderr, the figures to ``bench/results/ui_bench-<time>.json``.
+Usage: ``python bench/ui_bench.py [--runs 100000] [--points 1000000] [--scroll-rows 20000]``.
+The table goes to stdout, progress to stderr, the figures to ``bench/results/ui_bench-<time>.json``.
 Not part of ``make test``.
 """
 
@@ -81,15 +85,19 @@ def replicate(db: Path, experiment_id: str, total: int) -> None:
         cols = {
             t: [r[1] for r in con.execute(f"PRAGMA table_info({t})")] for t in ("runs", *RUN_TABLES)
         }
-        new_id = "substr(run_uuid, 1, 27) || printf('%05x', :k)"
+        # Fresh random ids, mapped from the template's: a template's own id cannot come back.
+        con.execute("CREATE TEMP TABLE idmap (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
+        new_id = "idmap.new"
         k = 0
         while TEMPLATE_RUNS * (k + 1) < total:
             k += 1
             limit = min(TEMPLATE_RUNS, total - TEMPLATE_RUNS * k)
-            picked = (
-                "SELECT run_uuid FROM runs WHERE experiment_id = :e"
-                " AND name GLOB 'run-[0-9][0-9][0-9][0-9][0-9][0-9]'"
-                f" ORDER BY run_uuid LIMIT {limit}"
+            con.execute("DELETE FROM idmap")
+            con.execute(
+                "INSERT INTO idmap SELECT run_uuid, lower(hex(randomblob(16))) FROM runs"
+                " WHERE experiment_id = :e AND name GLOB 'run-[0-9][0-9][0-9][0-9][0-9][0-9]'"
+                f" ORDER BY run_uuid LIMIT {limit}",
+                {"e": experiment_id},
             )
             exprs = []
             for c in cols["runs"]:
@@ -103,16 +111,15 @@ def replicate(db: Path, experiment_id: str, total: int) -> None:
                 )
             con.execute(
                 f"INSERT INTO runs ({', '.join(cols['runs'])}) SELECT {', '.join(exprs)} FROM runs"
-                f" WHERE run_uuid IN ({picked})",
-                {"k": k, "e": experiment_id},
+                " JOIN idmap ON idmap.old = runs.run_uuid",
+                {"k": k},
             )
             for table in RUN_TABLES:
                 names = [c for c in cols[table] if c != "chunk_id"]
                 select = [new_id if c == "run_uuid" else c for c in names]
                 con.execute(
                     f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(select)}"
-                    f" FROM {table} WHERE run_uuid IN ({picked})",
-                    {"k": k, "e": experiment_id},
+                    f" FROM {table} JOIN idmap ON idmap.old = {table}.run_uuid"
                 )
             con.commit()
     finally:
@@ -147,33 +154,57 @@ FIRST_ROWS_JS = """() => {
   return row && row.textContent ? performance.now() : null;
 }"""
 
-# Scroll the grid by half a viewport per frame; per frame, time it and look for blank rows.
-SCROLL_JS = """async (frames) => {
+# Scroll the grid by `step` viewports per frame until row `target` (0: the last row) is on
+# screen or `timeoutMs` passes. Per frame: its time, and five points down the viewport
+# hit-tested: on no row (blank), on a placeholder row (page not loaded yet), or on a run's row.
+SCROLL_JS = """async ({ target, step, timeoutMs }) => {
   const grid = document.querySelector('.runs-grid');
   const head = grid.querySelector('.grid-header').getBoundingClientRect().height;
   const box = grid.getBoundingClientRect();
-  const step = (box.height - head) / 2;
+  const rowHeight = 32;
+  const delta = (box.height - head) * step;
   const times = [];
-  let blank = 0;
-  let prev = performance.now();
-  for (let i = 0; i < frames; i++) {
-    grid.scrollTop += step;
+  const milestones = {};
+  let blank = 0, placeholder = 0, stalled = 0, reached = 0, reason = 'timeout';
+  const t0 = performance.now();
+  let prev = t0;
+  while (performance.now() - t0 < timeoutMs) {
+    const before = grid.scrollTop;
+    grid.scrollTop = before + delta;
+    const moved = grid.scrollTop !== before;
     await new Promise((r) => requestAnimationFrame(r));
     const now = performance.now();
     times.push(now - prev);
     prev = now;
+    if (!moved) stalled += 1;
     const body = grid.querySelector('.grid-body').getBoundingClientRect();
-    let empty = false;
+    let empty = false, waiting = false;
     for (let f = 0.1; f < 1; f += 0.2) {
       const y = box.top + head + f * (box.height - head);
       if (y > body.bottom - 2) continue;
       const hit = document.elementFromPoint(box.left + 150, y);
-      if (!hit || !hit.closest('.grid-row')) { empty = true; break; }
+      const row = hit && hit.closest('.grid-row');
+      if (!row) empty = true;
+      else if (row.classList.contains('placeholder-row')) waiting = true;
     }
     if (empty) blank += 1;
+    else if (waiting) placeholder += 1;
+    const loaded = Number(grid.dataset.loadedRows || 0);
+    const bottom = Math.floor((grid.scrollTop + grid.clientHeight - head) / rowHeight);
+    reached = Math.min(bottom, loaded);
+    for (let m = 5000; m <= reached; m += 5000) {
+      if (!(m in milestones)) milestones[m] = Math.round(now - t0);
+    }
+    if (target > 0 && reached >= target) { reason = 'target'; break; }
+    const more = grid.getAttribute('aria-busy') === 'true';
+    if (!more && !moved && reached >= loaded) { reason = 'end'; break; }
   }
-  const rows = Math.round((grid.scrollTop + grid.clientHeight) / 32);
-  return { times, blank, rows };
+  const heap = performance.memory ? performance.memory.usedJSHeapSize : null;
+  return {
+    times, blank, placeholder, stalled, rows: reached, reason, milestones,
+    elapsed_ms: performance.now() - t0,
+    loaded: Number(grid.dataset.loadedRows || 0), heap_bytes: heap,
+  };
 }"""
 
 CHART_JS = """() => {
@@ -182,7 +213,7 @@ CHART_JS = """() => {
 }"""
 
 
-def measure(url: str, ids: dict[str, str], frames: int, repeats: int) -> dict[str, Any]:
+def measure(url: str, ids: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright  # bench-only dependency
 
     out: dict[str, Any] = {}
@@ -190,7 +221,7 @@ def measure(url: str, ids: dict[str, str], frames: int, repeats: int) -> dict[st
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             first: list[float] = []
-            for _ in range(repeats):
+            for _ in range(args.repeats):
                 ctx = browser.new_context(viewport={"width": 1400, "height": 900})
                 page = ctx.new_page()
                 page.goto(f"{url}/#/experiments/{ids['big']}")
@@ -203,12 +234,20 @@ def measure(url: str, ids: dict[str, str], frames: int, repeats: int) -> dict[st
             page.goto(f"{url}/#/experiments/{ids['big']}")
             page.wait_for_function(FIRST_ROWS_JS, timeout=TIMEOUT_MS)
             page.screenshot(path=str(RESULTS_SHOTS / "ui_bench_runs_100k.png"))
-            scroll = page.evaluate(SCROLL_JS, frames)
+            progress(f"scrolling to row {args.scroll_rows:,} (0: the end)")
+            scroll = page.evaluate(
+                SCROLL_JS,
+                {
+                    "target": args.scroll_rows,
+                    "step": args.scroll_step,
+                    "timeoutMs": args.scroll_timeout * 1000,
+                },
+            )
             page.screenshot(path=str(RESULTS_SHOTS / "ui_bench_runs_scrolled.png"))
             out["scroll"] = summarise_frames(scroll)
             ctx.close()
             charts: list[float] = []
-            for _ in range(repeats):
+            for _ in range(args.repeats):
                 ctx = browser.new_context(viewport={"width": 1400, "height": 900})
                 page = ctx.new_page()
                 page.goto(
@@ -225,15 +264,24 @@ def measure(url: str, ids: dict[str, str], frames: int, repeats: int) -> dict[st
 
 
 def summarise_frames(scroll: dict[str, Any]) -> dict[str, Any]:
-    times = sorted(scroll["times"])
+    times = sorted(scroll["times"]) or [0.0]
+    elapsed = scroll["elapsed_ms"] / 1000
     return {
-        "frames": len(times),
+        "frames": len(scroll["times"]),
         "blank_frames": scroll["blank"],
+        "placeholder_frames": scroll["placeholder"],
+        "stalled_frames": scroll["stalled"],
         "long_frames": sum(1 for t in times if t > LONG_FRAME_MS),
         "frame_ms_p50": statistics.median(times),
         "frame_ms_p95": times[int(0.95 * (len(times) - 1))],
         "frame_ms_max": times[-1],
         "rows_reached": scroll["rows"],
+        "rows_loaded": scroll["loaded"],
+        "stopped_by": scroll["reason"],
+        "seconds": elapsed,
+        "rows_per_s": scroll["rows"] / elapsed if elapsed > 0 else 0.0,
+        "ms_to_rows": scroll["milestones"],
+        "js_heap_mb": scroll["heap_bytes"] / 1e6 if scroll["heap_bytes"] else None,
     }
 
 
@@ -249,7 +297,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument(
+        "--scroll-rows",
+        type=int,
+        default=20_000,
+        help="scroll until this row is on screen; 0 scrolls to the last run (default 20000)",
+    )
+    parser.add_argument(
+        "--scroll-step",
+        type=float,
+        default=0.5,
+        help="how far each frame scrolls, in viewports (default 0.5)",
+    )
+    parser.add_argument(
+        "--scroll-timeout", type=float, default=300, help="give up scrolling after this many s"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if not CHROMIUM.exists():
@@ -261,7 +323,7 @@ def main() -> None:
         ids = seed(root, args.runs, args.points)
         proc, url = start_server(["--backend-store-uri", str(root)], cwd=Path(tmp), timeout=120)
         try:
-            figures = measure(url, ids, args.frames, args.repeats)
+            figures = measure(url, ids, args)
         finally:
             stop(proc)
     report(args, figures, load_before)
@@ -279,11 +341,25 @@ def report(args: argparse.Namespace, figures: dict[str, Any], load_before: str) 
             verdict(first < TARGET_FIRST_ROWS_S),
         ),
         (
+            f"scroll to row {args.scroll_rows or args.runs:,}: rows reached",
+            f"{scroll['rows_reached']:,}",
+            f"{args.scroll_rows or args.runs:,}",
+            verdict(scroll["rows_reached"] >= (args.scroll_rows or args.runs)),
+        ),
+        (
+            "scroll: time taken / rows per s",
+            f"{scroll['seconds']:.1f} s / {scroll['rows_per_s']:,.0f}",
+            "(info)",
+            "",
+        ),
+        (
             f"scroll {scroll['frames']} frames: blank frames",
             str(scroll["blank_frames"]),
             "0",
             verdict(scroll["blank_frames"] == 0),
         ),
+        ("scroll: placeholder frames", str(scroll["placeholder_frames"]), "(info)", ""),
+        ("scroll: stalled frames (end of loaded)", str(scroll["stalled_frames"]), "(info)", ""),
         (f"scroll: long frames > {LONG_FRAME_MS:.0f} ms", str(scroll["long_frames"]), "(info)", ""),
         (
             "scroll: frame p50 / p95 / max",
@@ -292,7 +368,12 @@ def report(args: argparse.Namespace, figures: dict[str, Any], load_before: str) 
             "(info)",
             "",
         ),
-        ("scroll: rows reached", f"{scroll['rows_reached']:,}", "(info)", ""),
+        (
+            "scroll: JS heap after",
+            f"{scroll['js_heap_mb']:.0f} MB" if scroll["js_heap_mb"] else "n/a",
+            "(info)",
+            "",
+        ),
         (
             f"chart of {args.points:,} points",
             f"{chart:.3f} s",

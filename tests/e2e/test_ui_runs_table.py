@@ -1,8 +1,10 @@
 """The runs table's extras: nested runs, multi-select, delete/restore, rename, filter-key
-autocomplete, min/max columns and wide runs (horizontal virtualisation)."""
+autocomplete, min/max columns, wide runs (horizontal virtualisation) and server paging (every
+row of a long experiment reachable by scrolling)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +18,14 @@ from tests.e2e.conftest import STATIC_INDEX, T0, _unavailable, open_page, screen
 from tests.server.processes import start_server, stop
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Route
 
 TIMEOUT = 10_000
 CHILDREN = 3
 WIDE_PARAMS = 1500
+# Five server pages (200, then 1000s); the table prefetches up to 2,200 without scrolling.
+MANY_RUNS = 4000
+PREFETCHED = 2200
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,11 @@ class Table:
     url: str
     experiment_id: str
     wide_experiment_id: str
+    many_experiment_id: str
     client: RunstoneClient
 
 
-def _seed(store: Path) -> tuple[str, str]:
+def _seed(store: Path) -> tuple[str, str, str]:
     client = RunstoneClient(tracking_uri=str(store))
     exp = client.create_experiment("table-extras")
     parent = client.create_run(exp, start_time=T0, run_name="parent").info.run_id
@@ -52,7 +58,10 @@ def _seed(store: Path) -> tuple[str, str]:
     params = [Param(f"p{i:04d}", str(i)) for i in range(WIDE_PARAMS)]
     for start in range(0, WIDE_PARAMS, 100):
         client.log_batch(rid, params=params[start : start + 100], synchronous=True)
-    return exp, wide
+    many = client.create_experiment("many")
+    for i in range(MANY_RUNS):
+        client.create_run(many, start_time=T0 + i * 1000, run_name=f"many-{i:04d}")
+    return exp, wide, many
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +69,10 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Table]:
     if not STATIC_INDEX.is_file():
         _unavailable("the web UI is not built: run `make ui`")
     store = tmp_path_factory.mktemp("table") / "store"
-    exp, wide = _seed(store)
+    exp, wide, many = _seed(store)
     proc, url = start_server(["--backend-store-uri", str(store)], cwd=store.parent)
     try:
-        yield Table(url, exp, wide, RunstoneClient(tracking_uri=str(store)))
+        yield Table(url, exp, wide, many, RunstoneClient(tracking_uri=str(store)))
     finally:
         stop(proc)
 
@@ -179,3 +188,74 @@ def test_a_thousand_and_a_half_param_columns_stay_virtual(tpage: Page, table: Ta
     grid.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
     tpage.get_by_role("columnheader", name=f"p{WIDE_PARAMS - 1:04d}").wait_for(timeout=TIMEOUT)
     screenshot(tpage, "runs_table_wide_scrolled")
+
+
+def count_is(page: Page, text: str) -> None:
+    page.wait_for_function(
+        "t => document.querySelector('[data-testid=run-count]')?.textContent === t",
+        arg=text,
+        timeout=TIMEOUT,
+    )
+
+
+def test_scrolling_loads_further_server_pages_until_the_last_run(tpage: Page, table: Table) -> None:
+    held: list[Route] = []
+    holding = [False]
+
+    def hold_later_pages(route: Route) -> None:
+        if holding[0] and json.loads(route.request.post_data or "{}").get("page_token"):
+            held.append(route)
+        else:
+            route.continue_()
+
+    tpage.route("**/runs/search", hold_later_pages)
+    open_table(tpage, table.many_experiment_id)
+    grid = tpage.get_by_role("grid", name="Runs")
+    # Newest first; the next pages are fetched ahead of the scrolling, then it waits.
+    row(tpage, f"many-{MANY_RUNS - 1:04d}").wait_for(timeout=TIMEOUT)
+    count_is(tpage, f"{PREFETCHED}+ runs")
+    assert grid.get_attribute("aria-rowcount") == "-1"
+    assert tpage.locator(".placeholder-row").count() == 0
+
+    # Scrolled past the loaded rows while the next page is slow: placeholder rows, not blanks.
+    holding[0] = True
+    grid.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    tpage.locator(".placeholder-row").first.wait_for(timeout=TIMEOUT)
+    count_is(tpage, f"{PREFETCHED}+ runs (loading more…)")
+    screenshot(tpage, "runs_table_placeholder_rows")
+    holding[0] = False
+    while held:
+        held.pop().continue_()
+
+    for _ in range(100):
+        if tpage.get_by_test_id("run-count").inner_text() == f"{MANY_RUNS} runs":
+            break
+        grid.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+        tpage.wait_for_timeout(100)
+    count_is(tpage, f"{MANY_RUNS} runs")
+    grid.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    row(tpage, "many-0000").wait_for(timeout=TIMEOUT)
+    assert grid.get_attribute("aria-rowcount") == str(MANY_RUNS + 1)
+    assert tpage.locator(".placeholder-row").count() == 0
+    # Every run came once, in order: the rows on screen are the oldest ones.
+    names = tpage.locator(".grid-row .name-cell a").all_inner_texts()
+    assert names[-1] == "many-0000"
+    assert names == sorted(names, reverse=True)
+    assert len(set(names)) == len(names)
+
+
+def test_end_key_reaches_the_last_loaded_run_and_loads_more(tpage: Page, table: Table) -> None:
+    open_table(tpage, table.many_experiment_id)
+    count_is(tpage, f"{PREFETCHED}+ runs")
+    grid = tpage.get_by_role("grid", name="Runs")
+    grid.focus()
+    for _ in range(5):
+        grid.press("End")
+        if tpage.get_by_test_id("run-count").inner_text() == f"{MANY_RUNS} runs":
+            break
+        tpage.wait_for_timeout(300)
+    count_is(tpage, f"{MANY_RUNS} runs")
+    grid.press("End")
+    active = tpage.locator(".grid-row[aria-selected=true] .name-cell a")
+    active.wait_for(timeout=TIMEOUT)
+    assert active.inner_text() == "many-0000"

@@ -1,5 +1,8 @@
 // Regenerates src/api/schema.ts from the server's OpenAPI document:
 //   python -m runstone.server.openapi_dump  →  openapi-typescript  →  src/api/schema.ts
+// The document (of a server with --auth) describes request bodies, GET query parameters and
+// answers (the pydantic models of src/runstone/wire/responses*.py); src/api/responses.ts names
+// the answer types for the rest of the UI.
 // PYTHON names the interpreter (default: the project's ../.venv/bin/python).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";

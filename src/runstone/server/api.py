@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -26,8 +27,10 @@ from runstone.errors import RunstoneError
 from runstone.server import authorization
 from runstone.server.authorization import Rule
 from runstone.server.context import ServerContext
+from runstone.wire import responses, responses_registry
 from runstone.wire.decode import decode_request
 from runstone.wire.messages import Message
+from runstone.wire.responses import Answer, ErrorResponse, without_null
 
 log = logging.getLogger("runstone.server")
 
@@ -55,6 +58,7 @@ class Endpoint(Generic[M]):
     handler: Handler[M]
     prefixes: tuple[str, ...]
     rule: Rule
+    response: type[Answer] | None = None
 
 
 @dataclass
@@ -71,14 +75,19 @@ class Api:
         prefixes: tuple[str, ...] = API_PREFIXES,
         *,
         rule: Rule,
+        response: str | None = None,
     ) -> Callable[[Handler[M]], Handler[M]]:
-        """Declare a handler; ``rule`` says who may call it (required: no route without one)."""
+        """Declare a handler; ``rule`` says who may call it (required: no route without one).
+        ``response`` names the model of the JSON it answers (in :mod:`runstone.wire.responses`
+        or :mod:`runstone.wire.responses_registry`), for the OpenAPI document only: answers are
+        never validated against it, nor built from it."""
         chosen = (methods,) if isinstance(methods, str) else methods
         if not isinstance(rule, Rule):
             raise TypeError(f"{path}: rule must be an authorization Rule, not {rule!r}")
+        model = response_model(response) if response is not None else None
 
         def register(handler: Handler[M]) -> Handler[M]:
-            self.endpoints.append(Endpoint(chosen, path, message, handler, prefixes, rule))
+            self.endpoints.append(Endpoint(chosen, path, message, handler, prefixes, rule, model))
             return handler
 
         return register
@@ -97,6 +106,7 @@ class Api:
                         summary=summary,
                         include_in_schema=prefix == endpoint.prefixes[0],
                         openapi_extra=_openapi_request(endpoint, method),
+                        responses=documented_responses(endpoint.response),
                     )
 
 
@@ -190,11 +200,71 @@ def error_response(exc: BaseException) -> Response:
     )
 
 
+def response_model(name: str) -> type[Answer]:
+    """The response model called ``name``; a TypeError (at import) for an unknown one."""
+    for module in (responses, responses_registry):
+        found = getattr(module, name, None)
+        if isinstance(found, type) and issubclass(found, Answer):
+            return found
+    raise TypeError(f"No response model {name!r} in runstone.wire.responses(_registry).")
+
+
+def documented_responses(model: type[Answer] | str | None) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route's OpenAPI operation: its answer's model (or the model's
+    name), for documentation only (unlike ``response_model``, FastAPI neither validates nor
+    re-serialises an answer for it), and MLflow's error JSON for every failure."""
+    documented: dict[int | str, dict[str, Any]] = {
+        "default": {"model": ErrorResponse, "description": "MLflow's error JSON"}
+    }
+    if isinstance(model, str):
+        model = response_model(model)
+    if model is not None:
+        documented[200] = {"model": model}
+    return documented
+
+
+_PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+
+
 def _openapi_request(endpoint: Endpoint[Any], method: str) -> dict[str, Any]:
+    """The request's part of an operation: the JSON body's schema (GET: the query's
+    parameters) and the parameters in the URL's path."""
+    schema = _inline(endpoint.message.model_json_schema(by_alias=False))
+    in_path: list[str] = _PATH_PARAMETER.findall(endpoint.path)
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in in_path
+    ]
+    extra: dict[str, Any] = {}
     if method == "GET":
-        return {}
-    schema = endpoint.message.model_json_schema(by_alias=False)
-    return {"requestBody": {"content": {"application/json": {"schema": _inline(schema)}}}}
+        required = set(endpoint.message.required)
+        if "run_uuid" in schema["properties"]:
+            required.discard("run_id")  # run_uuid, its legacy name, will do as well
+        parameters += [
+            {"name": name, "in": "query", "required": name in required, "schema": _query(prop)}
+            for name, prop in schema["properties"].items()
+            if name not in in_path
+        ]
+    else:
+        extra["requestBody"] = _json_body(schema)
+    if parameters:
+        extra["parameters"] = parameters
+    return extra
+
+
+def request_body(message: type[Message]) -> dict[str, Any]:
+    """``openapi_extra`` describing a raw route's JSON body as ``message``."""
+    return {"requestBody": _json_body(_inline(message.model_json_schema(by_alias=False)))}
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _query(prop: dict[str, Any]) -> dict[str, Any]:
+    """A field's schema as a query parameter's: without the ``null`` of an optional field
+    (an absent parameter is how a query leaves a field unset), its default or its title."""
+    return {k: v for k, v in without_null(prop).items() if k not in ("default", "title")}
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:

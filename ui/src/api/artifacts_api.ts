@@ -2,25 +2,11 @@
 // uses too (`get-artifact?run_uuid=…&path=…`). The server sends active types (HTML, SVG, JS)
 // as text/plain with `nosniff`, so a file can never run as a page.
 import { API_PREFIX, get } from "./client";
+import type { ListArtifactsResponse } from "./responses";
 import { fetchText } from "./session";
 
-declare module "./responses" {
-  interface GetQueries {
-    "/artifacts/list": { run_id: string; path?: string };
-  }
-}
-
-export interface FileInfo {
-  /** The path relative to the run's artifact root. */
-  path: string;
-  is_dir?: boolean;
-  file_size?: number;
-}
-
-export interface ListArtifactsResponse {
-  root_uri?: string;
-  files?: FileInfo[];
-}
+// A listing's entries (FileInfo): `path` is relative to the run's artifact root.
+export type { FileInfo, ListArtifactsResponse } from "./responses";
 
 export async function listArtifacts(runId: string, path: string, signal?: AbortSignal) {
   const query = path ? { run_id: runId, path } : { run_id: runId };

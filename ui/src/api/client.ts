@@ -1,6 +1,7 @@
-// The typed fetch layer: POST bodies typed from the generated OpenAPI schema, answers typed by
-// responses.ts, every failure thrown as ApiError or NetworkError. Calls go to /ajax-api/, as
-// MLflow's own UI does; the server serves the same API under /api/ and /ajax-api/.
+// The typed fetch layer: POST bodies, GET queries and answers typed from the generated OpenAPI
+// schema (answers and queries through responses.ts), every failure thrown as ApiError or
+// NetworkError. Calls go to /ajax-api/, as MLflow's own UI does; the server serves the same API
+// under /api/ and /ajax-api/.
 import { fetchText } from "./session";
 import type { GetQueries } from "./responses";
 import type { paths } from "./schema";
@@ -45,7 +46,7 @@ export async function post<T, P extends PostPath = PostPath>(
   return (await send(API_PREFIX + path, init)) as T;
 }
 
-/** `GET <path>?<query>`. */
+/** `GET <path>?<query>`; the caller names the answer's type (see responses.ts). */
 export async function get<T, P extends keyof GetQueries = keyof GetQueries>(
   path: P,
   query: GetQueries[P],

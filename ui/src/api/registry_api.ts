@@ -4,24 +4,15 @@
 import { API_PREFIX, get, post } from "./client";
 import { fetchText } from "./session";
 import type {
+  GetModelVersionDownloadUriResponse,
   GetModelVersionResponse,
   GetRegisteredModelResponse,
-  ModelVersion,
-  Page,
-  RegisteredModel,
+  SearchModelVersionsResponse,
 } from "./responses";
 
-export interface SearchModelVersionsResponse extends Page {
-  model_versions?: ModelVersion[];
-}
-
-export interface CreateRegisteredModelResponse {
-  registered_model: RegisteredModel;
-}
-
-export interface DownloadUriResponse {
-  artifact_uri: string;
-}
+export type { SearchModelVersionsResponse } from "./responses";
+export type CreateRegisteredModelResponse = GetRegisteredModelResponse;
+export type DownloadUriResponse = GetModelVersionDownloadUriResponse;
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
@@ -93,7 +84,7 @@ export function searchModelVersions(name: string, signal?: AbortSignal) {
   const filter = `name = '${name.replace(/'/g, "\\'")}'`;
   return get<SearchModelVersionsResponse, "/model-versions/search">(
     "/model-versions/search",
-    { filter, max_results: 1000, order_by: "version_number DESC" },
+    { filter, max_results: 1000, order_by: ["version_number DESC"] },
     signal,
   );
 }

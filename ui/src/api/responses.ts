@@ -1,136 +1,104 @@
-// HAND-WRITTEN RESPONSE TYPES.
+// The REST API's answers and GET queries, named for the rest of the UI.
 //
-// The server's OpenAPI document describes request bodies (from the pydantic models in
-// src/runstone/wire/) but not responses (handlers return plain dicts, built by
-// src/runstone/wire/encode.py), nor the query parameters of GET endpoints. Until the server
-// declares response models, the shapes the UI reads are typed here, in this one place,
-// following encode.py. Unset or empty fields are left out by the server, hence the `?`.
+// Every type here comes from the generated schema.ts: `npm run gen:api` writes it from the
+// server's OpenAPI document, whose response models are the pydantic models of
+// src/runstone/wire/responses.py and responses_registry.py (a test checks them against what
+// the server really sends, another that schema.ts is fresh). To change a shape, change those
+// models and regenerate; do not type answers by hand. Fields the server leaves out when unset
+// or empty are optional (`?`); the server never sends `null`.
+import type { components, paths } from "./schema";
 
-export interface KeyValue {
-  key: string;
-  value: string;
-}
+type Schemas = components["schemas"];
 
-export type LifecycleStage = "active" | "deleted";
+export type KeyValue = Schemas["KeyValue"];
+export type ErrorResponse = Schemas["ErrorResponse"];
+/** The answer of an operation that returns nothing (`{}`). */
+export type Empty = Schemas["Empty"];
 
-export interface Experiment {
-  experiment_id: string;
-  name: string;
-  artifact_location?: string;
-  lifecycle_stage: LifecycleStage;
-  last_update_time?: number;
-  creation_time?: number;
-  tags?: KeyValue[];
-}
+// -- experiments and runs ----------------------------------------------------------------------
 
-export type RunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
-
-export interface RunInfo {
-  run_id: string;
-  run_name?: string;
-  experiment_id: string;
-  user_id?: string;
-  status: RunStatus;
-  start_time?: number;
-  end_time?: number;
-  artifact_uri?: string;
-  lifecycle_stage: LifecycleStage;
-}
-
+export type Experiment = Schemas["Experiment"];
+export type LifecycleStage = Experiment["lifecycle_stage"];
+export type RunInfo = Schemas["RunInfo"];
+export type RunStatus = RunInfo["status"];
+export type Metric = Schemas["Metric"];
 /** A double as MLflow writes it: a number, or a string for NaN and the infinities. */
-export type Double = number | "NaN" | "Infinity" | "-Infinity";
+export type Double = Metric["value"];
+export type RunData = Schemas["RunData"];
+export type Dataset = Schemas["Dataset"];
+export type DatasetInput = Schemas["DatasetInput"];
+export type RunInputs = Schemas["RunInputs"];
+export type RunOutputs = Schemas["RunOutputs"];
+export type Run = Schemas["Run"];
 
-export interface Metric {
-  key: string;
-  value: Double;
-  timestamp: number;
-  step: number;
-}
+/** The paging part of a search's answer. */
+export type Page = Pick<Schemas["SearchRunsResponse"], "next_page_token">;
 
-export interface RunData {
-  metrics?: Metric[];
-  params?: KeyValue[];
-  tags?: KeyValue[];
-}
+export type SearchExperimentsResponse = Schemas["SearchExperimentsResponse"];
+export type GetExperimentResponse = Schemas["GetExperimentResponse"];
+export type CreateExperimentResponse = Schemas["CreateExperimentResponse"];
+export type SearchRunsResponse = Schemas["SearchRunsResponse"];
+export type GetRunResponse = Schemas["GetRunResponse"];
+export type UpdateRunResponse = Schemas["UpdateRunResponse"];
 
-export interface Run {
-  info: RunInfo;
-  data: RunData;
-}
+// -- metrics and artifacts ---------------------------------------------------------------------
 
-export interface Page {
-  next_page_token?: string;
-}
+export type GetMetricHistoryResponse = Schemas["GetMetricHistoryResponse"];
+/** A point of the bulk reads (several runs at once), downsampled or whole. */
+export type MetricWithRunId = Schemas["MetricWithRunId"];
+export type GetMetricHistoryBulkResponse = Schemas["GetMetricHistoryBulkResponse"];
+export type MetricSummary = Schemas["MetricSummary"];
+export type GetMetricSummariesResponse = Schemas["GetMetricSummariesResponse"];
+export type FileInfo = Schemas["FileInfo"];
+export type ListArtifactsResponse = Schemas["ListArtifactsResponse"];
 
-export interface SearchExperimentsResponse extends Page {
-  experiments?: Experiment[];
-}
+// -- the model registry and logged models ------------------------------------------------------
 
-export interface GetExperimentResponse {
-  experiment: Experiment;
-}
+export type ModelVersion = Schemas["ModelVersion"];
+export type ModelStage = ModelVersion["current_stage"];
+export type ModelVersionStatus = ModelVersion["status"];
+export type RegisteredModel = Schemas["RegisteredModel"];
+export type RegisteredModelAlias = Schemas["RegisteredModelAlias"];
+export type SearchRegisteredModelsResponse = Schemas["SearchRegisteredModelsResponse"];
+export type GetRegisteredModelResponse = Schemas["GetRegisteredModelResponse"];
+export type GetModelVersionResponse = Schemas["GetModelVersionResponse"];
+export type SearchModelVersionsResponse = Schemas["SearchModelVersionsResponse"];
+export type GetModelVersionDownloadUriResponse = Schemas["GetModelVersionDownloadUriResponse"];
+export type LoggedModel = Schemas["LoggedModel"];
+export type LoggedModelStatus = Schemas["LoggedModelInfo"]["status"];
+export type GetLoggedModelResponse = Schemas["GetLoggedModelResponse"];
+export type SearchLoggedModelsResponse = Schemas["SearchLoggedModelsResponse"];
 
-export interface CreateExperimentResponse {
-  experiment_id: string;
-}
+// -- users, tokens and the sign-in session (servers with --auth) -------------------------------
 
-export interface SearchRunsResponse extends Page {
-  runs?: Run[];
-}
+export type User = Schemas["User"];
+export type CurrentUserResponse = Schemas["CurrentUserResponse"];
+export type LoginResponse = Schemas["LoginResponse"];
+export type AccessToken = Schemas["AccessToken"];
+export type CreateTokenResponse = Schemas["CreateTokenResponse"];
+export type ListTokensResponse = Schemas["ListTokensResponse"];
+export type ServerInfo = Schemas["ServerInfo"];
 
-export interface GetRunResponse {
-  run: Run;
-}
+// -- GET queries -------------------------------------------------------------------------------
 
-export interface ModelVersion {
-  name: string;
-  version: string;
-  creation_timestamp?: number;
-  last_updated_timestamp?: number;
-  current_stage?: string;
-  description?: string;
-  source?: string;
-  run_id?: string;
-  status?: string;
-  tags?: KeyValue[];
-  aliases?: string[];
-}
+type Prefix = "/api/2.0/mlflow" | "/ajax-api/2.0/mlflow";
+type QueryOf<Op> = Op extends { parameters: { query?: infer Q } }
+  ? [NonNullable<Q>] extends [never]
+    ? Record<string, never>
+    : NonNullable<Q>
+  : never;
 
-export interface RegisteredModel {
-  name: string;
-  creation_timestamp?: number;
-  last_updated_timestamp?: number;
-  description?: string;
-  latest_versions?: ModelVersion[];
-  tags?: KeyValue[];
-  aliases?: { alias: string; version: string }[];
-}
+/** The query parameters of every GET endpoint, by path without prefix (schema.ts). */
+type SchemaGetQueries = {
+  [P in keyof paths as P extends `${Prefix}${infer Rest}`
+    ? paths[P] extends { get: object }
+      ? Rest
+      : never
+    : never]: paths[P] extends { get: infer Op } ? QueryOf<Op> : never;
+};
 
-export interface SearchRegisteredModelsResponse extends Page {
-  registered_models?: RegisteredModel[];
-}
-
-export interface GetRegisteredModelResponse {
-  registered_model: RegisteredModel;
-}
-
-export interface GetModelVersionResponse {
-  model_version: ModelVersion;
-}
-
-/** Query parameters of the GET endpoints the UI calls (not described by the OpenAPI document). */
-export interface GetQueries {
-  "/experiments/get": { experiment_id: string };
-  "/runs/get": { run_id: string };
-  "/registered-models/search": { filter?: string; max_results?: number; page_token?: string };
-  "/registered-models/get": { name: string };
-  "/model-versions/get": { name: string; version: string };
-  "/model-versions/get-download-uri": { name: string; version: string };
-  "/model-versions/search": {
-    filter?: string;
-    max_results?: number;
-    order_by?: string;
-    page_token?: string;
-  };
-  "/runs/metric-summaries": { run_id: string };
-}
+/** Query parameters of the GET endpoints, generated. An interface, so that a module may
+ * narrow an entry by declaration merging (say, make a parameter the server also accepts under
+ * another name required). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface GetQueries extends SchemaGetQueries {}

@@ -1,79 +1,28 @@
-// REST calls of the run page and the charts, with their hand-typed answers (see responses.ts for
-// why answers are typed by hand). GET query types extend `GetQueries` by declaration merging, so
-// this module adds endpoints without editing the shared files.
+// REST calls of the run page and the charts. Answers are typed by responses.ts (generated from
+// the server's OpenAPI document); so are GET queries.
 import { get, post } from "./client";
 import { searchRuns } from "./endpoints";
-import type { Double, KeyValue, Page, Run } from "./responses";
+import type {
+  GetMetricSummariesResponse,
+  GetMetricHistoryBulkResponse,
+  MetricWithRunId,
+  Run,
+  SearchLoggedModelsResponse,
+} from "./responses";
 
-declare module "./responses" {
-  interface GetQueries {
-    "/runs/metric-summaries": { run_id: string };
-    "/metrics/get-history-bulk-interval": {
-      run_ids: string[];
-      metric_key: string;
-      start_step?: number;
-      end_step?: number;
-      max_results?: number;
-    };
-  }
-}
+export type {
+  Dataset,
+  DatasetInput,
+  LoggedModel,
+  MetricSummary,
+  SearchLoggedModelsResponse,
+} from "./responses";
 
-export interface Dataset {
-  name: string;
-  digest: string;
-  source_type?: string;
-  source?: string;
-  schema?: string;
-  profile?: string;
-}
+/** A run as runs/get answers it: with its inputs and outputs (every run answer has them). */
+export type RunDetail = Run;
 
-export interface DatasetInput {
-  tags?: KeyValue[];
-  dataset: Dataset;
-}
-
-/** A run as runs/get answers it: with its inputs and outputs. */
-export interface RunDetail extends Run {
-  inputs?: { dataset_inputs?: DatasetInput[] };
-  outputs?: { model_outputs?: { model_id: string; step?: number }[] };
-}
-
-export interface MetricSummary {
-  key: string;
-  last_value: Double;
-  last_timestamp: number;
-  last_step: number;
-  min_value: Double;
-  max_value: Double;
-  count: number;
-}
-
-export interface SampledPoint {
-  key: string;
-  value: Double;
-  timestamp: number;
-  step: number;
-  run_id: string;
-}
-
-export interface LoggedModel {
-  info: {
-    model_id: string;
-    experiment_id: string;
-    name: string;
-    creation_timestamp_ms?: number;
-    artifact_uri?: string;
-    status?: string;
-    model_type?: string;
-    source_run_id?: string;
-    tags?: KeyValue[];
-  };
-  data?: { params?: KeyValue[] };
-}
-
-export interface SearchLoggedModelsResponse extends Page {
-  models?: LoggedModel[];
-}
+/** A point of the downsampled bulk read. */
+export type SampledPoint = MetricWithRunId;
 
 /** runs/get's answer (cached under `["run", runId]`, the key every page uses for it). */
 export function getRunDetail(runId: string, signal?: AbortSignal) {
@@ -89,7 +38,7 @@ export function deleteRunTag(runId: string, key: string) {
 }
 
 export async function getMetricSummaries(runId: string, signal?: AbortSignal) {
-  const answer = await get<{ summaries?: MetricSummary[] }, "/runs/metric-summaries">(
+  const answer = await get<GetMetricSummariesResponse, "/runs/metric-summaries">(
     "/runs/metric-summaries",
     { run_id: runId },
     signal,
@@ -116,7 +65,7 @@ export async function getSampledHistory(q: SampledQuery, signal?: AbortSignal) {
   } = { run_ids: q.runIds, metric_key: q.metricKey, max_results: q.maxResults };
   if (q.startStep !== undefined) query.start_step = Math.floor(q.startStep);
   if (q.endStep !== undefined) query.end_step = Math.ceil(q.endStep);
-  const answer = await get<{ metrics?: SampledPoint[] }, "/metrics/get-history-bulk-interval">(
+  const answer = await get<GetMetricHistoryBulkResponse, "/metrics/get-history-bulk-interval">(
     "/metrics/get-history-bulk-interval",
     query,
     signal,

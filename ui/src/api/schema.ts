@@ -313,6 +313,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/2.0/mlflow/experiments/permissions/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a user a permission on an experiment. */
+        post: operations["post_create_experiment_permission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/permissions/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a user's permission on an experiment. */
+        delete: operations["delete_delete_experiment_permission"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/permissions/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's permission on an experiment. */
+        get: operations["get_get_experiment_permission"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/permissions/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a user's permission on an experiment. */
+        patch: operations["patch_update_experiment_permission"];
+        trace?: never;
+    };
     "/api/2.0/mlflow/experiments/restore": {
         parameters: {
             query?: never;
@@ -778,6 +846,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/2.0/mlflow/registered-models/permissions/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a user a permission on a registered model. */
+        post: operations["post_create_registered_model_permission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/registered-models/permissions/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a user's permission on a registered model. */
+        delete: operations["delete_delete_registered_model_permission"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/registered-models/permissions/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's permission on a registered model. */
+        get: operations["get_get_registered_model_permission"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/registered-models/permissions/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a user's permission on a registered model. */
+        patch: operations["patch_update_registered_model_permission"];
+        trace?: never;
+    };
     "/api/2.0/mlflow/registered-models/rename": {
         parameters: {
             query?: never;
@@ -1085,6 +1221,210 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/2.0/mlflow/users/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a user (admins only); with the bootstrap token, create the first admin. */
+        post: operations["post_create_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/users/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user making the request. */
+        get: operations["get_current_user"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/users/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a user with their tokens, sessions and permissions (admins only; not oneself). */
+        delete: operations["delete_delete_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/users/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user with their permissions (admins, or the user themself). */
+        get: operations["get_get_user"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/users/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every user (admins only). */
+        get: operations["get_list_users"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/users/update-admin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Make a user an admin, or not (admins only). */
+        patch: operations["patch_update_admin"];
+        trace?: never;
+    };
+    "/api/2.0/mlflow/users/update-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set a user's password (admins, or the user themself); ends their UI sessions. */
+        patch: operations["patch_update_password"];
+        trace?: never;
+    };
+    "/api/2.0/runstone/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log in (the web UI) */
+        post: operations["login_api_2_0_runstone_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/runstone/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log out (the web UI) */
+        post: operations["logout_api_2_0_runstone_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/runstone/tokens/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a personal access token; the answer holds it, the server keeps only its digest. */
+        post: operations["post_create_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/runstone/tokens/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's tokens (never the tokens themselves). */
+        get: operations["get_list_tokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/runstone/tokens/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a token: it stops working at once. */
+        delete: operations["delete_revoke_token"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/3.0/mlflow/server-info": {
         parameters: {
             query?: never;
@@ -1157,10 +1497,402 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccessToken
+         * @description A personal access token as listed: never the token itself.
+         */
+        AccessToken: {
+            created_time: number;
+            expires_time?: number;
+            id: number;
+            last_used_time?: number;
+            name: string;
+        };
+        /** CreateExperimentResponse */
+        CreateExperimentResponse: {
+            experiment_id: string;
+        };
+        /**
+         * CreateTokenResponse
+         * @description The new token (shown this once) and its listing.
+         */
+        CreateTokenResponse: {
+            token: string;
+            token_info: components["schemas"]["AccessToken"];
+        };
+        /** CurrentUserResponse */
+        CurrentUserResponse: {
+            is_basic_auth: boolean;
+            user: components["schemas"]["User"];
+        };
+        /** Dataset */
+        Dataset: {
+            digest: string;
+            name: string;
+            profile?: string;
+            schema?: string;
+            source: string;
+            source_type: string;
+        };
+        /** DatasetInput */
+        DatasetInput: {
+            dataset: components["schemas"]["Dataset"];
+            tags?: components["schemas"]["KeyValue"][];
+        };
+        /**
+         * Empty
+         * @description The answer of an operation that returns nothing: ``{}``.
+         */
+        Empty: Record<string, never>;
+        /**
+         * ErrorResponse
+         * @description MLflow's error JSON.
+         */
+        ErrorResponse: {
+            error_code: string;
+            message: string;
+        };
+        /** Experiment */
+        Experiment: {
+            artifact_location: string;
+            creation_time: number;
+            experiment_id: string;
+            last_update_time: number;
+            /** @enum {string} */
+            lifecycle_stage: "active" | "deleted";
+            name: string;
+            tags?: components["schemas"]["KeyValue"][];
+        };
+        /** ExperimentPermission */
+        ExperimentPermission: {
+            experiment_id: string;
+            /** @enum {string} */
+            permission: "NO_PERMISSIONS" | "READ" | "USE" | "EDIT" | "MANAGE";
+            user_id: number;
+        };
+        /**
+         * FileInfo
+         * @description An artifact listing's entry; ``file_size`` is left out for folders.
+         */
+        FileInfo: {
+            file_size?: number;
+            is_dir: boolean;
+            path: string;
+        };
+        /** GetExperimentPermissionResponse */
+        GetExperimentPermissionResponse: {
+            experiment_permission: components["schemas"]["ExperimentPermission"];
+        };
+        /** GetExperimentResponse */
+        GetExperimentResponse: {
+            experiment: components["schemas"]["Experiment"];
+        };
+        /**
+         * GetLoggedModelResponse
+         * @description logged-models create, get, finalize and set-tags.
+         */
+        GetLoggedModelResponse: {
+            model: components["schemas"]["LoggedModel"];
+        };
+        /**
+         * GetMetricHistoryBulkResponse
+         * @description Points of several runs (the bulk and downsampled bulk-interval reads).
+         */
+        GetMetricHistoryBulkResponse: {
+            metrics?: components["schemas"]["MetricWithRunId"][];
+        };
+        /** GetMetricHistoryResponse */
+        GetMetricHistoryResponse: {
+            metrics?: components["schemas"]["Metric"][];
+            next_page_token?: string;
+        };
+        /** GetMetricSummariesResponse */
+        GetMetricSummariesResponse: {
+            summaries?: components["schemas"]["MetricSummary"][];
+        };
+        /** GetModelVersionDownloadUriResponse */
+        GetModelVersionDownloadUriResponse: {
+            artifact_uri: string;
+        };
+        /**
+         * GetModelVersionResponse
+         * @description model-versions/create, get, update and transition-stage, and registered-models/alias.
+         */
+        GetModelVersionResponse: {
+            model_version: components["schemas"]["ModelVersion"];
+        };
+        /** GetRegisteredModelPermissionResponse */
+        GetRegisteredModelPermissionResponse: {
+            registered_model_permission: components["schemas"]["RegisteredModelPermission"];
+        };
+        /**
+         * GetRegisteredModelResponse
+         * @description registered-models/create, get, rename and update.
+         */
+        GetRegisteredModelResponse: {
+            registered_model: components["schemas"]["RegisteredModel"];
+        };
+        /**
+         * GetRunResponse
+         * @description runs/get and runs/create.
+         */
+        GetRunResponse: {
+            run: components["schemas"]["Run"];
+        };
+        /**
+         * GetUserResponse
+         * @description users/create and users/get.
+         */
+        GetUserResponse: {
+            user: components["schemas"]["User"];
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** KeyValue */
+        KeyValue: {
+            key: string;
+            value: string;
+        };
+        /** ListArtifactsResponse */
+        ListArtifactsResponse: {
+            files?: components["schemas"]["FileInfo"][];
+            root_uri: string;
+        };
+        /** ListProxiedArtifactsResponse */
+        ListProxiedArtifactsResponse: {
+            files?: components["schemas"]["FileInfo"][];
+        };
+        /** ListTokensResponse */
+        ListTokensResponse: {
+            tokens?: components["schemas"]["AccessToken"][];
+        };
+        /** ListUsersResponse */
+        ListUsersResponse: {
+            users: components["schemas"]["User"][];
+        };
+        /** LoggedModel */
+        LoggedModel: {
+            data: components["schemas"]["LoggedModelData"];
+            info: components["schemas"]["LoggedModelInfo"];
+        };
+        /**
+         * LoggedModelData
+         * @description A logged model's params (Runstone records no metrics on logged models).
+         */
+        LoggedModelData: {
+            params?: components["schemas"]["KeyValue"][];
+        };
+        /** LoggedModelInfo */
+        LoggedModelInfo: {
+            artifact_uri: string;
+            creation_timestamp_ms: number;
+            creator_id?: number;
+            experiment_id: string;
+            last_updated_timestamp_ms: number;
+            model_id: string;
+            model_type?: string;
+            name: string;
+            source_run_id?: string;
+            /** @enum {string} */
+            status: "LOGGED_MODEL_UNSPECIFIED" | "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED";
+            status_message?: string;
+            tags?: components["schemas"]["KeyValue"][];
+        };
+        /**
+         * LoginResponse
+         * @description The UI's sign-in: the user, the CSRF token (also set as a cookie) and the session's
+         *     lifetime in seconds.
+         */
+        LoginResponse: {
+            csrf_token: string;
+            expires_in: number;
+            user: components["schemas"]["User"];
+        };
+        /** Metric */
+        Metric: {
+            key: string;
+            step: number;
+            timestamp: number;
+            value: number | ("NaN" | "Infinity" | "-Infinity");
+        };
+        /** MetricSummary */
+        MetricSummary: {
+            count: number;
+            key: string;
+            last_step: number;
+            last_timestamp: number;
+            last_value: number | ("NaN" | "Infinity" | "-Infinity");
+            max_value: number | ("NaN" | "Infinity" | "-Infinity");
+            min_value: number | ("NaN" | "Infinity" | "-Infinity");
+        };
+        /** MetricWithRunId */
+        MetricWithRunId: {
+            key: string;
+            run_id: string;
+            step: number;
+            timestamp: number;
+            value: number | ("NaN" | "Infinity" | "-Infinity");
+        };
+        /** ModelOutput */
+        ModelOutput: {
+            model_id: string;
+            step: number;
+        };
+        /**
+         * ModelVersion
+         * @description A version: ``version`` is a string; ``aliases`` are the names pointing at it.
+         */
+        ModelVersion: {
+            aliases?: string[];
+            creation_timestamp: number;
+            /** @enum {string} */
+            current_stage: "None" | "Staging" | "Production" | "Archived";
+            description?: string;
+            last_updated_timestamp: number;
+            model_id?: string;
+            name: string;
+            run_id?: string;
+            run_link?: string;
+            source?: string;
+            /** @enum {string} */
+            status: "PENDING_REGISTRATION" | "FAILED_REGISTRATION" | "READY";
+            status_message?: string;
+            tags?: components["schemas"]["KeyValue"][];
+            user_id?: string;
+            version: string;
+        };
+        /**
+         * RegisteredModel
+         * @description A registered model with the newest version in each stage that has one.
+         */
+        RegisteredModel: {
+            aliases?: components["schemas"]["RegisteredModelAlias"][];
+            creation_timestamp: number;
+            description?: string;
+            last_updated_timestamp: number;
+            latest_versions?: components["schemas"]["ModelVersion"][];
+            name: string;
+            tags?: components["schemas"]["KeyValue"][];
+            user_id?: string;
+        };
+        /** RegisteredModelAlias */
+        RegisteredModelAlias: {
+            alias: string;
+            version: string;
+        };
+        /** RegisteredModelPermission */
+        RegisteredModelPermission: {
+            name: string;
+            /** @enum {string} */
+            permission: "NO_PERMISSIONS" | "READ" | "USE" | "EDIT" | "MANAGE";
+            user_id: number;
+        };
+        /** Run */
+        Run: {
+            data: components["schemas"]["RunData"];
+            info: components["schemas"]["RunInfo"];
+            inputs: components["schemas"]["RunInputs"];
+            outputs?: components["schemas"]["RunOutputs"];
+        };
+        /**
+         * RunData
+         * @description The latest point of each metric, and the params and tags.
+         */
+        RunData: {
+            metrics?: components["schemas"]["Metric"][];
+            params?: components["schemas"]["KeyValue"][];
+            tags?: components["schemas"]["KeyValue"][];
+        };
+        /** RunInfo */
+        RunInfo: {
+            artifact_uri: string;
+            end_time?: number;
+            experiment_id: string;
+            /** @enum {string} */
+            lifecycle_stage: "active" | "deleted";
+            run_id: string;
+            run_name: string;
+            run_uuid: string;
+            start_time: number;
+            /** @enum {string} */
+            status: "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+            user_id: string;
+        };
+        /** RunInputs */
+        RunInputs: {
+            dataset_inputs?: components["schemas"]["DatasetInput"][];
+        };
+        /** RunOutputs */
+        RunOutputs: {
+            model_outputs: components["schemas"]["ModelOutput"][];
+        };
+        /** SearchExperimentsResponse */
+        SearchExperimentsResponse: {
+            experiments?: components["schemas"]["Experiment"][];
+            next_page_token?: string;
+        };
+        /** SearchLoggedModelsResponse */
+        SearchLoggedModelsResponse: {
+            models?: components["schemas"]["LoggedModel"][];
+            next_page_token?: string;
+        };
+        /**
+         * SearchModelVersionsResponse
+         * @description model-versions/search and registered-models/get-latest-versions (never paged).
+         */
+        SearchModelVersionsResponse: {
+            model_versions?: components["schemas"]["ModelVersion"][];
+            next_page_token?: string;
+        };
+        /** SearchRegisteredModelsResponse */
+        SearchRegisteredModelsResponse: {
+            next_page_token?: string;
+            registered_models?: components["schemas"]["RegisteredModel"][];
+        };
+        /** SearchRunsResponse */
+        SearchRunsResponse: {
+            next_page_token?: string;
+            runs?: components["schemas"]["Run"][];
+        };
+        /**
+         * ServerInfo
+         * @description MLflow 3's server-info: what this server supports.
+         */
+        ServerInfo: {
+            artifact_serving_enabled: boolean;
+            artifacts_presigned_only: boolean;
+            features_enabled: {
+                [key: string]: unknown;
+            };
+            model_artifact_presigned_downloads_supported: boolean;
+            multipart_downloads_enabled: boolean;
+            multipart_uploads_enabled: boolean;
+            presigned_upload_model_id_supported: boolean;
+            presigned_upload_run_id_supported: boolean;
+            server: string;
+            server_version: string;
+            store_type: string;
+            trace_archival_enabled: boolean;
+            tracking_auth: boolean;
+            workspaces_enabled: boolean;
+        };
+        /** UpdateRunResponse */
+        UpdateRunResponse: {
+            run_info: components["schemas"]["RunInfo"];
+        };
+        /**
+         * User
+         * @description A user; the permission lists come with users/create and users/get only.
+         */
+        User: {
+            experiment_permissions?: components["schemas"]["ExperimentPermission"][];
+            id: number;
+            is_admin: boolean;
+            registered_model_permissions?: components["schemas"]["RegisteredModelPermission"][];
+            username: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -1186,7 +1918,11 @@ export type $defs = Record<string, never>;
 export interface operations {
     get_get_history_bulk: {
         parameters: {
-            query?: never;
+            query: {
+                run_id: string[];
+                metric_key: string;
+                max_results?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1199,14 +1935,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetMetricHistoryBulkResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_metric_summaries: {
         parameters: {
-            query?: never;
+            query?: {
+                run_id?: string;
+                run_uuid?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1219,7 +1967,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetMetricSummariesResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1246,7 +2003,9 @@ export interface operations {
     };
     get_list_proxied: {
         parameters: {
-            query?: never;
+            query?: {
+                path?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1259,7 +2018,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ListProxiedArtifactsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1485,7 +2253,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                artifact_path: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -1499,11 +2269,25 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     get_list_artifacts: {
         parameters: {
-            query?: never;
+            query?: {
+                run_id?: string;
+                run_uuid?: string;
+                path?: string;
+                page_token?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1516,7 +2300,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ListArtifactsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1552,6 +2345,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     post_presigned_upload_url: {
@@ -1583,6 +2385,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1621,7 +2432,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CreateExperimentResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1648,7 +2468,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1677,7 +2506,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1706,14 +2544,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_experiment: {
         parameters: {
-            query?: never;
+            query: {
+                experiment_id: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1726,14 +2575,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetExperimentResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_experiment_by_name: {
         parameters: {
-            query?: never;
+            query: {
+                experiment_name: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1746,7 +2606,166 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetExperimentResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_create_experiment_permission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Experiment Id */
+                    experiment_id?: string | null;
+                    /** Permission */
+                    permission?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetExperimentPermissionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_delete_experiment_permission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Experiment Id */
+                    experiment_id?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_get_experiment_permission: {
+        parameters: {
+            query: {
+                experiment_id: string;
+                username: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetExperimentPermissionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_update_experiment_permission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Experiment Id */
+                    experiment_id?: string | null;
+                    /** Permission */
+                    permission?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1773,14 +2792,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_search_experiments: {
         parameters: {
-            query?: never;
+            query?: {
+                max_results?: number;
+                page_token?: string;
+                filter?: string;
+                order_by?: string[];
+                view_type?: 1 | 2 | 3;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1793,7 +2827,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchExperimentsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1830,7 +2873,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchExperimentsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1861,7 +2913,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1890,7 +2951,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1937,7 +3007,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetLoggedModelResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1987,7 +3066,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchLoggedModelsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1996,7 +3084,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                model_id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -2007,7 +3097,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetLoggedModelResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2016,7 +3115,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                model_id: string;
+            };
             cookie?: never;
         };
         requestBody?: {
@@ -2034,7 +3135,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2043,7 +3153,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                model_id: string;
+            };
             cookie?: never;
         };
         requestBody?: {
@@ -2063,7 +3175,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetLoggedModelResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2072,7 +3193,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                model_id: string;
+            };
             cookie?: never;
         };
         requestBody?: {
@@ -2097,7 +3220,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2106,7 +3238,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                model_id: string;
+            };
             cookie?: never;
         };
         requestBody?: {
@@ -2131,7 +3265,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetLoggedModelResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2140,7 +3283,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                model_id: string;
+                tag_key: string;
+            };
             cookie?: never;
         };
         requestBody?: {
@@ -2160,14 +3306,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_metric_history: {
         parameters: {
-            query?: never;
+            query: {
+                run_id?: string;
+                run_uuid?: string;
+                metric_key: string;
+                page_token?: string;
+                max_results?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2180,14 +3341,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetMetricHistoryResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_history_bulk_interval: {
         parameters: {
-            query?: never;
+            query: {
+                run_ids: string[];
+                metric_key: string;
+                start_step?: number;
+                end_step?: number;
+                max_results?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2200,7 +3376,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetMetricHistoryBulkResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2246,7 +3431,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetModelVersionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2275,7 +3469,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2306,14 +3509,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_model_version: {
         parameters: {
-            query?: never;
+            query: {
+                name: string;
+                version: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2326,14 +3541,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetModelVersionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_model_version_download_uri: {
         parameters: {
-            query?: never;
+            query?: {
+                name?: string;
+                version?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2346,14 +3573,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetModelVersionDownloadUriResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_search_model_versions: {
         parameters: {
-            query?: never;
+            query?: {
+                filter?: string;
+                max_results?: number;
+                order_by?: string[];
+                page_token?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2366,7 +3607,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchModelVersionsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2399,7 +3649,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2435,7 +3694,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetModelVersionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2466,14 +3734,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetModelVersionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_model_version_by_alias: {
         parameters: {
-            query?: never;
+            query: {
+                name: string;
+                alias: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2486,7 +3766,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetModelVersionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2517,7 +3806,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2546,7 +3844,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2584,7 +3891,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetRegisteredModelResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2611,7 +3927,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2640,14 +3965,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_registered_model: {
         parameters: {
-            query?: never;
+            query: {
+                name: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2660,14 +3996,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetRegisteredModelResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_latest_versions: {
         parameters: {
-            query?: never;
+            query: {
+                name: string;
+                stages?: string[];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2680,7 +4028,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchModelVersionsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2709,7 +4066,166 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchModelVersionsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_create_registered_model_permission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Name */
+                    name?: string | null;
+                    /** Permission */
+                    permission?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetRegisteredModelPermissionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_delete_registered_model_permission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Name */
+                    name?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_get_registered_model_permission: {
+        parameters: {
+            query: {
+                name: string;
+                username: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetRegisteredModelPermissionResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_update_registered_model_permission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Name */
+                    name?: string | null;
+                    /** Permission */
+                    permission?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2738,14 +4254,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetRegisteredModelResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_search_registered_models: {
         parameters: {
-            query?: never;
+            query?: {
+                filter?: string;
+                max_results?: number;
+                order_by?: string[];
+                page_token?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2758,7 +4288,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchRegisteredModelsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2789,7 +4328,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2820,7 +4368,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetRegisteredModelResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2863,7 +4420,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetRunResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2892,7 +4458,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2923,7 +4498,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2954,14 +4538,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
     get_get_run: {
         parameters: {
-            query?: never;
+            query?: {
+                run_id?: string;
+                run_uuid?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2974,7 +4570,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GetRunResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3037,7 +4642,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3104,7 +4718,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3147,7 +4770,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3178,7 +4810,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3211,7 +4852,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3247,7 +4897,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3276,7 +4935,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3321,7 +4989,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchRunsResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3354,7 +5031,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3388,7 +5074,431 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UpdateRunResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_create_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Password */
+                    password?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetUserResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_current_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrentUserResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_delete_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_get_user: {
+        parameters: {
+            query: {
+                username: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetUserResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_list_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListUsersResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_update_admin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Is Admin */
+                    is_admin?: boolean | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_update_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Password */
+                    password?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    login_api_2_0_runstone_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Password */
+                    password?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    logout_api_2_0_runstone_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_create_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Expires In Days */
+                    expires_in_days?: number | null;
+                    /** Name */
+                    name?: string | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateTokenResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_list_tokens: {
+        parameters: {
+            query?: {
+                username?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListTokensResponse"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_revoke_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Token Id */
+                    token_id?: number | null;
+                    /** Username */
+                    username?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3408,7 +5518,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServerInfo"];
+                };
+            };
+            /** @description MLflow's error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -7,7 +7,7 @@ import { RunsView } from "../features/runs/RunsView";
 import { SignIn } from "../features/signin/SignIn";
 import { useSession } from "./useSession";
 import { Home } from "./Home";
-import type { Route } from "../lib/route";
+import { openExperiments, type Route } from "../lib/route";
 import { href, useRoute } from "../lib/router";
 import { useTheme } from "../lib/theme";
 
@@ -57,13 +57,30 @@ function Page({ route }: { route: Route }) {
     case "experiments":
       return (
         <div className="with-sidebar">
-          <ExperimentList selectedId={route.experimentId} />
+          <ExperimentList open={openExperiments(route)} view={route.view} />
           <div className="content">
             {route.experimentId === null ? (
               <Home />
             ) : (
-              <RunsView key={route.experimentId} experimentId={route.experimentId} view={route.view} />
+              <RunsView
+                key={route.experimentId}
+                experimentIds={[route.experimentId]}
+                view={route.view}
+              />
             )}
+          </div>
+        </div>
+      );
+    case "experimentsRuns":
+      return (
+        <div className="with-sidebar">
+          <ExperimentList open={route.experimentIds} view={route.view} />
+          <div className="content">
+            <RunsView
+              key={route.experimentIds.join(",")}
+              experimentIds={route.experimentIds}
+              view={route.view}
+            />
           </div>
         </div>
       );

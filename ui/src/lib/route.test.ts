@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { decodeView, encodeView, formatRoute, parseHash, type Route } from "./route";
+import {
+  decodeView,
+  encodeView,
+  experimentsRoute,
+  formatRoute,
+  openExperiments,
+  parseHash,
+  type Route,
+} from "./route";
 
 describe("parseHash", () => {
   it("reads MLflow's URL shapes", () => {
@@ -95,3 +103,71 @@ describe("compare-runs URL", () => {
   });
 });
 
+
+describe("runs of several experiments", () => {
+  it("reads MLflow's compare-experiments URL, with or without escapes", () => {
+    expect(parseHash('#/compare-experiments/s?experiments=["1","2"]')).toEqual({
+      page: "experimentsRuns",
+      experimentIds: ["1", "2"],
+      view: { filter: "", sort: null, columns: null },
+    });
+    expect(parseHash("#/compare-experiments/s?experiments=%5B%223%22%2C%224%22%5D")).toMatchObject({
+      experimentIds: ["3", "4"],
+    });
+    expect(parseHash('#/compare-experiments?experiments=["5","6"]')).toMatchObject({
+      page: "experimentsRuns",
+      experimentIds: ["5", "6"],
+    });
+  });
+
+  it("round-trips the experiments with the view's filter, sort and columns", () => {
+    const route: Route = {
+      page: "experimentsRuns",
+      experimentIds: ["10", "2", "x y"],
+      view: {
+        filter: "params.lr = '0.1'",
+        sort: { column: "metrics.loss", ascending: true },
+        columns: ["metrics.loss"],
+        minmax: true,
+      },
+    };
+    const hash = formatRoute(route);
+    expect(hash.startsWith("#/compare-experiments/s?experiments=")).toBe(true);
+    expect(parseHash(hash)).toEqual(route);
+  });
+
+  it("drops repeats and blanks, and opens one experiment's own page for a list of one", () => {
+    expect(parseHash('#/compare-experiments/s?experiments=["1","1","","2"]')).toMatchObject({
+      experimentIds: ["1", "2"],
+    });
+    expect(parseHash('#/compare-experiments/s?experiments=["4"]&filter=a')).toEqual({
+      page: "experiments",
+      experimentId: "4",
+      view: { filter: "a", sort: null, columns: null },
+    });
+    expect(parseHash("#/compare-experiments/s?experiments=oops")).toMatchObject({
+      page: "experiments",
+      experimentId: null,
+    });
+    expect(parseHash("#/compare-experiments/s/extra")).toMatchObject({ page: "notFound" });
+  });
+
+  it("builds the route of a set of experiments and tells which ones a route shows", () => {
+    const view = { filter: "f", sort: null, columns: null };
+    expect(experimentsRoute([])).toMatchObject({ page: "experiments", experimentId: null });
+    expect(experimentsRoute(["3"], view)).toEqual({ page: "experiments", experimentId: "3", view });
+    expect(experimentsRoute(["3", "4", "3"], view)).toEqual({
+      page: "experimentsRuns",
+      experimentIds: ["3", "4"],
+      view,
+    });
+    expect(openExperiments(parseHash('#/compare-experiments/s?experiments=["1","2"]'))).toEqual(["1", "2"]);
+    expect(openExperiments(parseHash("#/experiments/7?filter=x"))).toEqual(["7"]);
+    expect(openExperiments(parseHash("#/models"))).toEqual([]);
+  });
+
+  it("keeps single-experiment links as they were", () => {
+    expect(formatRoute(experimentsRoute(["7"]))).toBe("#/experiments/7");
+    expect(parseHash("#/experiments/7")).toMatchObject({ page: "experiments", experimentId: "7" });
+  });
+});

@@ -4,6 +4,8 @@
 //   #/experiments/<id>/runs/<run_id>
 //   #/models, #/models/<name>, #/models/<name>/versions/<v>
 //   #/compare-runs?runs=["<id>",…]&experiments=["<id>",…]  (plus the view's settings)
+//   #/compare-experiments/s?experiments=["<id>",…]&filter=…  (the runs of several experiments;
+//   MLflow's shape: a JSON list of ids, after the literal segment `s`)
 
 export interface Sort {
   /** A column id, as the search language names it: `metrics.x`, `attributes.start_time`. */
@@ -41,6 +43,7 @@ export type Route =
   | { page: "models" }
   | { page: "model"; name: string }
   | { page: "modelVersion"; name: string; version: string }
+  | { page: "experimentsRuns"; experimentIds: string[]; view: RunsView }
   | { page: "compare"; runIds: string[]; experimentIds: string[]; settings: CompareSettings }
   | { page: "notFound"; path: string };
 
@@ -131,6 +134,27 @@ export function decodeCompare(query: string): Extract<Route, { page: "compare" }
   };
 }
 
+/** `ids` without blanks and repeats, in their first order. */
+export function uniqueIds(ids: readonly string[]): string[] {
+  return [...new Set(ids.filter((id) => id !== ""))];
+}
+
+/** The page of the runs of `experimentIds`: none is the home page, one its experiment's page,
+ * several the multi-experiment page. */
+export function experimentsRoute(experimentIds: readonly string[], view: RunsView = EMPTY_VIEW): Route {
+  const ids = uniqueIds(experimentIds);
+  if (ids.length === 0) return { page: "experiments", experimentId: null, view: EMPTY_VIEW };
+  if (ids.length === 1) return { page: "experiments", experimentId: ids[0]!, view };
+  return { page: "experimentsRuns", experimentIds: ids, view };
+}
+
+/** The experiments whose runs `route` shows ([] for pages other than runs tables). */
+export function openExperiments(route: Route): string[] {
+  if (route.page === "experimentsRuns") return route.experimentIds;
+  if (route.page === "experiments" && route.experimentId !== null) return [route.experimentId];
+  return [];
+}
+
 function segments(path: string): string[] {
   return path
     .split("/")
@@ -161,6 +185,13 @@ export function parseHash(hash: string): Route {
     }
   }
   if (head === "compare-runs" && a === undefined) return decodeCompare(query);
+  // MLflow writes `compare-experiments/s?experiments=[…]`; the `s` is optional here.
+  if (head === "compare-experiments" && (a === undefined || a === "s") && b === undefined) {
+    const params = new URLSearchParams(query);
+    const ids = uniqueIds(jsonList(params.get("experiments")));
+    params.delete("experiments");
+    return experimentsRoute(ids, decodeView(params.toString()));
+  }
   if (head === "models") {
     if (a === undefined) return { page: "models" };
     if (b === undefined) return { page: "model", name: a };
@@ -180,6 +211,11 @@ export function formatRoute(route: Route): string {
       if (route.experimentId === null) return "#/experiments";
       const query = encodeView(route.view);
       return `#/experiments/${enc(route.experimentId)}${query ? `?${query}` : ""}`;
+    }
+    case "experimentsRuns": {
+      const view = encodeView(route.view);
+      const ids = new URLSearchParams({ experiments: JSON.stringify(route.experimentIds) });
+      return `#/compare-experiments/s?${ids.toString()}${view ? `&${view}` : ""}`;
     }
     case "run":
       return `#/experiments/${enc(route.experimentId)}/runs/${enc(route.runId)}`;

@@ -3,8 +3,13 @@ import { useSyncExternalStore } from "react";
 import { formatRoute, parseHash, type Route } from "./route";
 
 function subscribe(onChange: () => void): () => void {
+  // Back and forward between entries made by `navigate` fire popstate (and hashchange).
   window.addEventListener("hashchange", onChange);
-  return () => window.removeEventListener("hashchange", onChange);
+  window.addEventListener("popstate", onChange);
+  return () => {
+    window.removeEventListener("hashchange", onChange);
+    window.removeEventListener("popstate", onChange);
+  };
 }
 
 function currentHash(): string {
@@ -17,16 +22,15 @@ export function useRoute(): Route {
   return parseHash(hash);
 }
 
-/** Go to `route`; `replace` edits the current history entry (for typing in a filter, say). */
+/** Go to `route`; `replace` edits the current history entry (for typing in a filter, say).
+ * The new route renders at once (not after the browser's asynchronous hashchange), so a
+ * controlled checkbox that navigates shows its new state as soon as it is clicked. */
 export function navigate(route: Route, replace = false): void {
   const hash = formatRoute(route);
   if (hash === window.location.hash) return;
-  if (replace) {
-    window.history.replaceState(null, "", hash);
-    window.dispatchEvent(new HashChangeEvent("hashchange"));
-  } else {
-    window.location.hash = hash;
-  }
+  if (replace) window.history.replaceState(null, "", hash);
+  else window.history.pushState(null, "", hash);
+  window.dispatchEvent(new HashChangeEvent("hashchange"));
 }
 
 export function href(route: Route): string {

@@ -77,7 +77,13 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-@api.route("GET", "/artifacts/list", m.ListArtifacts, rule=authz.run(READ))
+@api.route(
+    "GET",
+    "/artifacts/list",
+    m.ListArtifacts,
+    rule=authz.run(READ),
+    response="ListArtifactsResponse",
+)
 def list_artifacts(call: Call, msg: m.ListArtifacts) -> JsonDict:
     """The files and folders directly under ``path`` in a run's artifacts."""
     root_uri = call.ctx.store.get_run(msg.the_run_id).info.artifact_uri
@@ -112,6 +118,7 @@ def presigned_download_url(call: Call, msg: m.PresignedUrl) -> JsonDict:
     m.ListProxiedArtifacts,
     prefixes=PROXY_PREFIXES,
     rule=authz.artifact_path(READ, "path"),
+    response="ListProxiedArtifactsResponse",
 )
 def list_proxied(call: Call, msg: m.ListProxiedArtifacts) -> JsonDict:
     """The entries directly under ``path`` in the proxied storage (names only)."""

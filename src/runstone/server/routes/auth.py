@@ -25,7 +25,16 @@ from starlette.concurrency import run_in_threadpool
 from runstone.errors import InvalidParameterValue, PermissionDenied, Unauthenticated
 from runstone.server import auth
 from runstone.server import authorization as authz
-from runstone.server.api import Api, Call, JsonDict, error_response, guard, json_response
+from runstone.server.api import (
+    Api,
+    Call,
+    JsonDict,
+    documented_responses,
+    error_response,
+    guard,
+    json_response,
+    request_body,
+)
 from runstone.server.context import ServerContext
 from runstone.store.sql.auth_entities import AccessToken, Permission, ResourcePermission, User
 from runstone.wire.decode import decode_request
@@ -121,7 +130,9 @@ def _model_json(grant: ResourcePermission) -> JsonDict:
 # -- users -----------------------------------------------------------------------------------
 
 
-@api.route("POST", "/users/create", Credentials, rule=authz.SELF_CHECKED)
+@api.route(
+    "POST", "/users/create", Credentials, rule=authz.SELF_CHECKED, response="GetUserResponse"
+)
 def create_user(call: Call, msg: Credentials) -> JsonDict:
     """Create a user (admins only); with the bootstrap token, create the first admin."""
     gate, principal = _gate(), auth.acting_principal()
@@ -135,7 +146,7 @@ def create_user(call: Call, msg: Credentials) -> JsonDict:
     return {"user": _user_json(made, gate)}
 
 
-@api.route("GET", "/users/get", Username, rule=authz.SELF_CHECKED)
+@api.route("GET", "/users/get", Username, rule=authz.SELF_CHECKED, response="GetUserResponse")
 def get_user(call: Call, msg: Username) -> JsonDict:
     """A user with their permissions (admins, or the user themself)."""
     _admin_or_self(msg.username or "")
@@ -143,14 +154,14 @@ def get_user(call: Call, msg: Username) -> JsonDict:
     return {"user": _user_json(gate.store.get_user(msg.username or ""), gate)}
 
 
-@api.route("GET", "/users/list", Nothing, rule=authz.ADMIN)
+@api.route("GET", "/users/list", Nothing, rule=authz.ADMIN, response="ListUsersResponse")
 def list_users(call: Call, msg: Nothing) -> JsonDict:
     """Every user (admins only)."""
     auth.require_admin()
     return {"users": [_user_json(u) for u in _gate().store.list_users()]}
 
 
-@api.route("GET", "/users/current", Nothing, rule=authz.SIGNED_IN)
+@api.route("GET", "/users/current", Nothing, rule=authz.SIGNED_IN, response="CurrentUserResponse")
 def current_user(call: Call, msg: Nothing) -> JsonDict:
     """The user making the request."""
     principal = auth.acting_principal()
@@ -159,7 +170,9 @@ def current_user(call: Call, msg: Nothing) -> JsonDict:
     return {"user": _user_json(principal.user), "is_basic_auth": principal.method == "basic"}
 
 
-@api.route("PATCH", "/users/update-password", Credentials, rule=authz.SELF_CHECKED)
+@api.route(
+    "PATCH", "/users/update-password", Credentials, rule=authz.SELF_CHECKED, response="Empty"
+)
 def update_password(call: Call, msg: Credentials) -> JsonDict:
     """Set a user's password (admins, or the user themself); ends their UI sessions."""
     _admin_or_self(msg.username or "")
@@ -167,7 +180,7 @@ def update_password(call: Call, msg: Credentials) -> JsonDict:
     return {}
 
 
-@api.route("PATCH", "/users/update-admin", UpdateAdmin, rule=authz.ADMIN)
+@api.route("PATCH", "/users/update-admin", UpdateAdmin, rule=authz.ADMIN, response="Empty")
 def update_admin(call: Call, msg: UpdateAdmin) -> JsonDict:
     """Make a user an admin, or not (admins only)."""
     auth.require_admin()
@@ -175,7 +188,7 @@ def update_admin(call: Call, msg: UpdateAdmin) -> JsonDict:
     return {}
 
 
-@api.route("DELETE", "/users/delete", Username, rule=authz.ADMIN)
+@api.route("DELETE", "/users/delete", Username, rule=authz.ADMIN, response="Empty")
 def delete_user(call: Call, msg: Username) -> JsonDict:
     """Delete a user with their tokens, sessions and permissions (admins only; not oneself)."""
     admin = auth.require_admin()
@@ -206,7 +219,13 @@ def _may_read_grant(kind: str, resource: str, username: str) -> None:
     _may_manage(kind, resource)
 
 
-@api.route("POST", "/experiments/permissions/create", ExperimentGrant, rule=authz.SELF_CHECKED)
+@api.route(
+    "POST",
+    "/experiments/permissions/create",
+    ExperimentGrant,
+    rule=authz.SELF_CHECKED,
+    response="GetExperimentPermissionResponse",
+)
 def create_experiment_permission(call: Call, msg: ExperimentGrant) -> JsonDict:
     """Grant a user a permission on an experiment."""
     resource = msg.experiment_id or ""
@@ -217,7 +236,13 @@ def create_experiment_permission(call: Call, msg: ExperimentGrant) -> JsonDict:
     return {"experiment_permission": _experiment_json(grant)}
 
 
-@api.route("GET", "/experiments/permissions/get", ExperimentUser, rule=authz.SELF_CHECKED)
+@api.route(
+    "GET",
+    "/experiments/permissions/get",
+    ExperimentUser,
+    rule=authz.SELF_CHECKED,
+    response="GetExperimentPermissionResponse",
+)
 def get_experiment_permission(call: Call, msg: ExperimentUser) -> JsonDict:
     """A user's permission on an experiment."""
     resource, username = msg.experiment_id or "", msg.username or ""
@@ -226,7 +251,13 @@ def get_experiment_permission(call: Call, msg: ExperimentUser) -> JsonDict:
     return {"experiment_permission": _experiment_json(grant)}
 
 
-@api.route("PATCH", "/experiments/permissions/update", ExperimentGrant, rule=authz.SELF_CHECKED)
+@api.route(
+    "PATCH",
+    "/experiments/permissions/update",
+    ExperimentGrant,
+    rule=authz.SELF_CHECKED,
+    response="Empty",
+)
 def update_experiment_permission(call: Call, msg: ExperimentGrant) -> JsonDict:
     """Change a user's permission on an experiment."""
     resource = msg.experiment_id or ""
@@ -237,7 +268,13 @@ def update_experiment_permission(call: Call, msg: ExperimentGrant) -> JsonDict:
     return {}
 
 
-@api.route("DELETE", "/experiments/permissions/delete", ExperimentUser, rule=authz.SELF_CHECKED)
+@api.route(
+    "DELETE",
+    "/experiments/permissions/delete",
+    ExperimentUser,
+    rule=authz.SELF_CHECKED,
+    response="Empty",
+)
 def delete_experiment_permission(call: Call, msg: ExperimentUser) -> JsonDict:
     """Revoke a user's permission on an experiment."""
     resource = msg.experiment_id or ""
@@ -246,7 +283,13 @@ def delete_experiment_permission(call: Call, msg: ExperimentUser) -> JsonDict:
     return {}
 
 
-@api.route("POST", "/registered-models/permissions/create", ModelGrant, rule=authz.SELF_CHECKED)
+@api.route(
+    "POST",
+    "/registered-models/permissions/create",
+    ModelGrant,
+    rule=authz.SELF_CHECKED,
+    response="GetRegisteredModelPermissionResponse",
+)
 def create_registered_model_permission(call: Call, msg: ModelGrant) -> JsonDict:
     """Grant a user a permission on a registered model."""
     resource = msg.name or ""
@@ -257,7 +300,13 @@ def create_registered_model_permission(call: Call, msg: ModelGrant) -> JsonDict:
     return {"registered_model_permission": _model_json(grant)}
 
 
-@api.route("GET", "/registered-models/permissions/get", ModelUser, rule=authz.SELF_CHECKED)
+@api.route(
+    "GET",
+    "/registered-models/permissions/get",
+    ModelUser,
+    rule=authz.SELF_CHECKED,
+    response="GetRegisteredModelPermissionResponse",
+)
 def get_registered_model_permission(call: Call, msg: ModelUser) -> JsonDict:
     """A user's permission on a registered model."""
     resource, username = msg.name or "", msg.username or ""
@@ -266,7 +315,13 @@ def get_registered_model_permission(call: Call, msg: ModelUser) -> JsonDict:
     return {"registered_model_permission": _model_json(grant)}
 
 
-@api.route("PATCH", "/registered-models/permissions/update", ModelGrant, rule=authz.SELF_CHECKED)
+@api.route(
+    "PATCH",
+    "/registered-models/permissions/update",
+    ModelGrant,
+    rule=authz.SELF_CHECKED,
+    response="Empty",
+)
 def update_registered_model_permission(call: Call, msg: ModelGrant) -> JsonDict:
     """Change a user's permission on a registered model."""
     resource = msg.name or ""
@@ -277,7 +332,13 @@ def update_registered_model_permission(call: Call, msg: ModelGrant) -> JsonDict:
     return {}
 
 
-@api.route("DELETE", "/registered-models/permissions/delete", ModelUser, rule=authz.SELF_CHECKED)
+@api.route(
+    "DELETE",
+    "/registered-models/permissions/delete",
+    ModelUser,
+    rule=authz.SELF_CHECKED,
+    response="Empty",
+)
 def delete_registered_model_permission(call: Call, msg: ModelUser) -> JsonDict:
     """Revoke a user's permission on a registered model."""
     resource = msg.name or ""
@@ -320,7 +381,12 @@ def _token_owner(username: str | None) -> str:
 
 
 @api.route(
-    "POST", "/tokens/create", CreateToken, prefixes=RUNSTONE_PREFIXES, rule=authz.SELF_CHECKED
+    "POST",
+    "/tokens/create",
+    CreateToken,
+    prefixes=RUNSTONE_PREFIXES,
+    rule=authz.SELF_CHECKED,
+    response="CreateTokenResponse",
 )
 def create_token(call: Call, msg: CreateToken) -> JsonDict:
     """Create a personal access token; the answer holds it, the server keeps only its digest."""
@@ -329,7 +395,14 @@ def create_token(call: Call, msg: CreateToken) -> JsonDict:
     return {"token": token, "token_info": _token_json(info)}
 
 
-@api.route("GET", "/tokens/list", TokenOwner, prefixes=RUNSTONE_PREFIXES, rule=authz.SELF_CHECKED)
+@api.route(
+    "GET",
+    "/tokens/list",
+    TokenOwner,
+    prefixes=RUNSTONE_PREFIXES,
+    rule=authz.SELF_CHECKED,
+    response="ListTokensResponse",
+)
 def list_tokens(call: Call, msg: TokenOwner) -> JsonDict:
     """A user's tokens (never the tokens themselves)."""
     found = _gate().store.list_tokens(_token_owner(msg.username))
@@ -337,7 +410,12 @@ def list_tokens(call: Call, msg: TokenOwner) -> JsonDict:
 
 
 @api.route(
-    "DELETE", "/tokens/revoke", RevokeToken, prefixes=RUNSTONE_PREFIXES, rule=authz.SELF_CHECKED
+    "DELETE",
+    "/tokens/revoke",
+    RevokeToken,
+    prefixes=RUNSTONE_PREFIXES,
+    rule=authz.SELF_CHECKED,
+    response="Empty",
 )
 def revoke_token(call: Call, msg: RevokeToken) -> JsonDict:
     """Revoke a token: it stops working at once."""
@@ -387,8 +465,21 @@ def mount(app: FastAPI, ctx: ServerContext, gate: auth.Gate) -> None:
             response.delete_cookie(name, path="/")
         return response
 
-    app.add_api_route(auth.LOGIN_PATH, login, methods=["POST"], summary="Log in (the web UI)")
-    app.add_api_route(auth.LOGOUT_PATH, logout, methods=["POST"], summary="Log out (the web UI)")
+    app.add_api_route(
+        auth.LOGIN_PATH,
+        login,
+        methods=["POST"],
+        summary="Log in (the web UI)",
+        responses=documented_responses("LoginResponse"),
+        openapi_extra=request_body(Credentials),
+    )
+    app.add_api_route(
+        auth.LOGOUT_PATH,
+        logout,
+        methods=["POST"],
+        summary="Log out (the web UI)",
+        responses=documented_responses("Empty"),
+    )
 
 
 async def _login(request: Request, gate: auth.Gate, msg: Credentials) -> Response:

@@ -15,7 +15,13 @@ from runstone.wire import messages as m
 api = Api()
 
 
-@api.route("POST", "/experiments/create", m.CreateExperiment, rule=authz.SIGNED_IN)
+@api.route(
+    "POST",
+    "/experiments/create",
+    m.CreateExperiment,
+    rule=authz.SIGNED_IN,
+    response="CreateExperimentResponse",
+)
 def create_experiment(call: Call, msg: m.CreateExperiment) -> JsonDict:
     """Create an experiment; an Idempotency-Key header makes a retried create answer the same."""
     tags = {t.key or "": t.value or "" for t in msg.tags}
@@ -30,14 +36,24 @@ def create_experiment(call: Call, msg: m.CreateExperiment) -> JsonDict:
     return {"experiment_id": experiment_id}
 
 
-@api.route("GET", "/experiments/get", m.GetExperiment, rule=authz.experiment(READ))
+@api.route(
+    "GET",
+    "/experiments/get",
+    m.GetExperiment,
+    rule=authz.experiment(READ),
+    response="GetExperimentResponse",
+)
 def get_experiment(call: Call, msg: m.GetExperiment) -> JsonDict:
     """One experiment by id."""
     return {"experiment": encode.experiment(call.ctx.store.get_experiment(msg.experiment_id or ""))}
 
 
 @api.route(
-    "GET", "/experiments/get-by-name", m.GetExperimentByName, rule=authz.experiment_by_name(READ)
+    "GET",
+    "/experiments/get-by-name",
+    m.GetExperimentByName,
+    rule=authz.experiment_by_name(READ),
+    response="GetExperimentResponse",
 )
 def get_experiment_by_name(call: Call, msg: m.GetExperimentByName) -> JsonDict:
     """One experiment by name (deleted ones included)."""
@@ -47,7 +63,13 @@ def get_experiment_by_name(call: Call, msg: m.GetExperimentByName) -> JsonDict:
     return {"experiment": encode.experiment(found)}
 
 
-@api.route(("POST", "GET"), "/experiments/search", m.SearchExperiments, rule=authz.SEARCH)
+@api.route(
+    ("POST", "GET"),
+    "/experiments/search",
+    m.SearchExperiments,
+    rule=authz.SEARCH,
+    response="SearchExperimentsResponse",
+)
 def search_experiments(call: Call, msg: m.SearchExperiments) -> JsonDict:
     """Experiments matching a filter, in order, one page at a time."""
     page = call.ctx.store.search_experiments(
@@ -63,21 +85,27 @@ def search_experiments(call: Call, msg: m.SearchExperiments) -> JsonDict:
     )
 
 
-@api.route("POST", "/experiments/update", m.UpdateExperiment, rule=authz.experiment(EDIT))
+@api.route(
+    "POST", "/experiments/update", m.UpdateExperiment, rule=authz.experiment(EDIT), response="Empty"
+)
 def update_experiment(call: Call, msg: m.UpdateExperiment) -> JsonDict:
     """Rename an experiment."""
     call.ctx.store.rename_experiment(msg.experiment_id or "", msg.new_name or "")
     return {}
 
 
-@api.route("POST", "/experiments/delete", m.ExperimentId, rule=authz.experiment(MANAGE))
+@api.route(
+    "POST", "/experiments/delete", m.ExperimentId, rule=authz.experiment(MANAGE), response="Empty"
+)
 def delete_experiment(call: Call, msg: m.ExperimentId) -> JsonDict:
     """Soft-delete an experiment and its runs."""
     call.ctx.store.delete_experiment(msg.experiment_id or "")
     return {}
 
 
-@api.route("POST", "/experiments/restore", m.ExperimentId, rule=authz.experiment(MANAGE))
+@api.route(
+    "POST", "/experiments/restore", m.ExperimentId, rule=authz.experiment(MANAGE), response="Empty"
+)
 def restore_experiment(call: Call, msg: m.ExperimentId) -> JsonDict:
     """Bring a deleted experiment back."""
     call.ctx.store.restore_experiment(msg.experiment_id or "")
@@ -85,7 +113,11 @@ def restore_experiment(call: Call, msg: m.ExperimentId) -> JsonDict:
 
 
 @api.route(
-    "POST", "/experiments/set-experiment-tag", m.SetExperimentTag, rule=authz.experiment(EDIT)
+    "POST",
+    "/experiments/set-experiment-tag",
+    m.SetExperimentTag,
+    rule=authz.experiment(EDIT),
+    response="Empty",
 )
 def set_experiment_tag(call: Call, msg: m.SetExperimentTag) -> JsonDict:
     """Set (or replace) an experiment tag."""
@@ -98,6 +130,7 @@ def set_experiment_tag(call: Call, msg: m.SetExperimentTag) -> JsonDict:
     "/experiments/delete-experiment-tag",
     m.DeleteExperimentTag,
     rule=authz.experiment(EDIT),
+    response="Empty",
 )
 def delete_experiment_tag(call: Call, msg: m.DeleteExperimentTag) -> JsonDict:
     """Remove an experiment tag."""

@@ -28,7 +28,13 @@ def _pairs(items: Sequence[m.KeyValue], field: str) -> dict[str, str]:
     return result
 
 
-@api.route("POST", "/logged-models", lm.CreateLoggedModel, rule=authz.experiment(EDIT))
+@api.route(
+    "POST",
+    "/logged-models",
+    lm.CreateLoggedModel,
+    rule=authz.experiment(EDIT),
+    response="GetLoggedModelResponse",
+)
 def create_logged_model(call: Call, msg: lm.CreateLoggedModel) -> JsonDict:
     """Create a logged model (status PENDING) whose files go to its ``artifact_uri``."""
     model = call.ctx.store.create_logged_model(
@@ -42,7 +48,13 @@ def create_logged_model(call: Call, msg: lm.CreateLoggedModel) -> JsonDict:
     return {"model": encode.logged_model(model)}
 
 
-@api.route("POST", "/logged-models/search", m.SearchLoggedModels, rule=authz.SEARCH)
+@api.route(
+    "POST",
+    "/logged-models/search",
+    m.SearchLoggedModels,
+    rule=authz.SEARCH,
+    response="SearchLoggedModelsResponse",
+)
 def search_logged_models(call: Call, msg: m.SearchLoggedModels) -> JsonDict:
     """Logged models of some experiments matching a filter, newest first, a page at a time."""
     if msg.datasets:
@@ -69,14 +81,24 @@ def _order_clause(item: dict[str, Any]) -> str:
     return f"{field} {'ASC' if ascending is not False else 'DESC'}"
 
 
-@api.route("GET", "/logged-models/{model_id}", lm.LoggedModelId, rule=authz.logged_model(READ))
+@api.route(
+    "GET",
+    "/logged-models/{model_id}",
+    lm.LoggedModelId,
+    rule=authz.logged_model(READ),
+    response="GetLoggedModelResponse",
+)
 def get_logged_model(call: Call, msg: lm.LoggedModelId) -> JsonDict:
     """One logged model."""
     return {"model": encode.logged_model(call.ctx.store.get_logged_model(msg.model_id or ""))}
 
 
 @api.route(
-    "PATCH", "/logged-models/{model_id}", lm.FinalizeLoggedModel, rule=authz.logged_model(EDIT)
+    "PATCH",
+    "/logged-models/{model_id}",
+    lm.FinalizeLoggedModel,
+    rule=authz.logged_model(EDIT),
+    response="GetLoggedModelResponse",
 )
 def finalize_logged_model(call: Call, msg: lm.FinalizeLoggedModel) -> JsonDict:
     """Set the model's final status once its files are uploaded (or failed to)."""
@@ -85,7 +107,13 @@ def finalize_logged_model(call: Call, msg: lm.FinalizeLoggedModel) -> JsonDict:
     return {"model": encode.logged_model(model)}
 
 
-@api.route("DELETE", "/logged-models/{model_id}", lm.LoggedModelId, rule=authz.logged_model(MANAGE))
+@api.route(
+    "DELETE",
+    "/logged-models/{model_id}",
+    lm.LoggedModelId,
+    rule=authz.logged_model(MANAGE),
+    response="Empty",
+)
 def delete_logged_model(call: Call, msg: lm.LoggedModelId) -> JsonDict:
     """Delete a logged model (its files stay where they are)."""
     call.ctx.store.delete_logged_model(msg.model_id or "")
@@ -93,7 +121,11 @@ def delete_logged_model(call: Call, msg: lm.LoggedModelId) -> JsonDict:
 
 
 @api.route(
-    "PATCH", "/logged-models/{model_id}/tags", lm.SetLoggedModelTags, rule=authz.logged_model(EDIT)
+    "PATCH",
+    "/logged-models/{model_id}/tags",
+    lm.SetLoggedModelTags,
+    rule=authz.logged_model(EDIT),
+    response="GetLoggedModelResponse",
 )
 def set_logged_model_tags(call: Call, msg: lm.SetLoggedModelTags) -> JsonDict:
     """Set (or replace) tags of a logged model."""
@@ -108,6 +140,7 @@ def set_logged_model_tags(call: Call, msg: lm.SetLoggedModelTags) -> JsonDict:
     "/logged-models/{model_id}/tags/{tag_key}",
     lm.DeleteLoggedModelTag,
     rule=authz.logged_model(EDIT),
+    response="Empty",
 )
 def delete_logged_model_tag(call: Call, msg: lm.DeleteLoggedModelTag) -> JsonDict:
     """Remove a tag of a logged model."""
@@ -120,6 +153,7 @@ def delete_logged_model_tag(call: Call, msg: lm.DeleteLoggedModelTag) -> JsonDic
     "/logged-models/{model_id}/params",
     lm.LogLoggedModelParams,
     rule=authz.logged_model(EDIT),
+    response="Empty",
 )
 def log_logged_model_params(call: Call, msg: lm.LogLoggedModelParams) -> JsonDict:
     """Log params of a logged model (write-once, as for runs)."""
@@ -127,7 +161,7 @@ def log_logged_model_params(call: Call, msg: lm.LogLoggedModelParams) -> JsonDic
     return {}
 
 
-@api.route("POST", "/runs/outputs", m.LogOutputs, rule=_LOG_OUTPUTS)
+@api.route("POST", "/runs/outputs", m.LogOutputs, rule=_LOG_OUTPUTS, response="Empty")
 def log_outputs(call: Call, msg: m.LogOutputs) -> JsonDict:
     """Record the logged models a run produced, each at a step."""
     outputs = []

@@ -7,7 +7,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from runstone import __version__
 from runstone.server import authorization as authz
-from runstone.server.api import guard, json_response
+from runstone.server.api import documented_responses, guard, json_response
 from runstone.server.context import ServerContext
 
 # The MLflow version whose REST API this server speaks (clients compare against it).
@@ -52,4 +52,5 @@ def mount(app: FastAPI, ctx: ServerContext) -> None:
             server_info,
             methods=["GET"],
             include_in_schema=prefix.startswith("/api"),
+            responses=documented_responses("ServerInfo"),
         )

@@ -17,7 +17,13 @@ MAX_BULK_POINTS = 25000
 UI_ONLY = ("/ajax-api/2.0/mlflow",)  # read-only routes the web UI uses, outside MLflow's API
 
 
-@api.route("GET", "/metrics/get-history", m.GetMetricHistory, rule=authz.run(READ))
+@api.route(
+    "GET",
+    "/metrics/get-history",
+    m.GetMetricHistory,
+    rule=authz.run(READ),
+    response="GetMetricHistoryResponse",
+)
 def get_metric_history(call: Call, msg: m.GetMetricHistory) -> JsonDict:
     """Every point of one metric of one run, oldest first (paged when max_results is given)."""
     history = call.ctx.store.get_metric_history(
@@ -36,6 +42,7 @@ def get_metric_history(call: Call, msg: m.GetMetricHistory) -> JsonDict:
     "/metrics/get-history-bulk-interval",
     m.GetMetricHistoryBulkInterval,
     rule=authz.runs(READ, "run_ids"),
+    response="GetMetricHistoryBulkResponse",
 )
 def get_history_bulk_interval(call: Call, msg: m.GetMetricHistoryBulkInterval) -> JsonDict:
     """For charts: per run, at most max_results points over a step range, spikes kept.
@@ -61,6 +68,7 @@ def get_history_bulk_interval(call: Call, msg: m.GetMetricHistoryBulkInterval) -
     m.GetMetricHistoryBulk,
     prefixes=("/ajax-api/2.0/mlflow",),
     rule=authz.runs(READ, "run_id"),
+    response="GetMetricHistoryBulkResponse",
 )
 def get_history_bulk(call: Call, msg: m.GetMetricHistoryBulk) -> JsonDict:
     """The UI's read of whole histories of several runs (up to 25,000 points each)."""
@@ -86,6 +94,7 @@ def get_history_bulk(call: Call, msg: m.GetMetricHistoryBulk) -> JsonDict:
     m.GetMetricSummaries,
     prefixes=("/ajax-api/2.0/mlflow",),
     rule=authz.run(READ),
+    response="GetMetricSummariesResponse",
 )
 def get_metric_summaries(call: Call, msg: m.GetMetricSummaries) -> JsonDict:
     """Per metric of a run: latest point, min, max and count (for tables and sparklines)."""

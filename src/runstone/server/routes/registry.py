@@ -40,7 +40,13 @@ def _tags(items: list[KeyValue]) -> dict[str, str]:
 # -- registered models ---------------------------------------------------------------------------
 
 
-@api.route("POST", "/registered-models/create", rm.CreateRegisteredModel, rule=authz.SIGNED_IN)
+@api.route(
+    "POST",
+    "/registered-models/create",
+    rm.CreateRegisteredModel,
+    rule=authz.SIGNED_IN,
+    response="GetRegisteredModelResponse",
+)
 def create_registered_model(call: Call, msg: rm.CreateRegisteredModel) -> JsonDict:
     """Register a model name; an Idempotency-Key header makes a retried create answer the same."""
     model = call.ctx.store.create_registered_model(
@@ -54,7 +60,11 @@ def create_registered_model(call: Call, msg: rm.CreateRegisteredModel) -> JsonDi
 
 
 @api.route(
-    "GET", "/registered-models/get", rm.RegisteredModelName, rule=authz.registered_model(READ)
+    "GET",
+    "/registered-models/get",
+    rm.RegisteredModelName,
+    rule=authz.registered_model(READ),
+    response="GetRegisteredModelResponse",
 )
 def get_registered_model(call: Call, msg: rm.RegisteredModelName) -> JsonDict:
     """One registered model with its tags, aliases and newest version per stage."""
@@ -63,7 +73,11 @@ def get_registered_model(call: Call, msg: rm.RegisteredModelName) -> JsonDict:
 
 
 @api.route(
-    "POST", "/registered-models/rename", rm.RenameRegisteredModel, rule=authz.registered_model(EDIT)
+    "POST",
+    "/registered-models/rename",
+    rm.RenameRegisteredModel,
+    rule=authz.registered_model(EDIT),
+    response="GetRegisteredModelResponse",
 )
 def rename_registered_model(call: Call, msg: rm.RenameRegisteredModel) -> JsonDict:
     """Give a registered model (and its versions) a new name."""
@@ -76,6 +90,7 @@ def rename_registered_model(call: Call, msg: rm.RenameRegisteredModel) -> JsonDi
     "/registered-models/update",
     rm.UpdateRegisteredModel,
     rule=authz.registered_model(EDIT),
+    response="GetRegisteredModelResponse",
 )
 def update_registered_model(call: Call, msg: rm.UpdateRegisteredModel) -> JsonDict:
     """Replace a registered model's description (absent means empty, as in MLflow)."""
@@ -88,6 +103,7 @@ def update_registered_model(call: Call, msg: rm.UpdateRegisteredModel) -> JsonDi
     "/registered-models/delete",
     rm.RegisteredModelName,
     rule=authz.registered_model(MANAGE),
+    response="Empty",
 )
 def delete_registered_model(call: Call, msg: rm.RegisteredModelName) -> JsonDict:
     """Delete a registered model with all its versions, tags and aliases."""
@@ -95,7 +111,13 @@ def delete_registered_model(call: Call, msg: rm.RegisteredModelName) -> JsonDict
     return {}
 
 
-@api.route("GET", "/registered-models/search", rm.SearchRegisteredModels, rule=authz.SEARCH)
+@api.route(
+    "GET",
+    "/registered-models/search",
+    rm.SearchRegisteredModels,
+    rule=authz.SEARCH,
+    response="SearchRegisteredModelsResponse",
+)
 def search_registered_models(call: Call, msg: rm.SearchRegisteredModels) -> JsonDict:
     """Registered models matching a filter, in order, one page at a time."""
     page = call.ctx.store.search_registered_models(
@@ -117,6 +139,7 @@ def search_registered_models(call: Call, msg: rm.SearchRegisteredModels) -> Json
     "/registered-models/get-latest-versions",
     rm.GetLatestVersions,
     rule=authz.registered_model(READ),
+    response="SearchModelVersionsResponse",
 )
 def get_latest_versions(call: Call, msg: rm.GetLatestVersions) -> JsonDict:
     """The newest version in each of the given stages (every stage when none is given)."""
@@ -129,6 +152,7 @@ def get_latest_versions(call: Call, msg: rm.GetLatestVersions) -> JsonDict:
     "/registered-models/set-tag",
     rm.SetRegisteredModelTag,
     rule=authz.registered_model(EDIT),
+    response="Empty",
 )
 def set_registered_model_tag(call: Call, msg: rm.SetRegisteredModelTag) -> JsonDict:
     """Set (or replace) a registered model tag."""
@@ -141,6 +165,7 @@ def set_registered_model_tag(call: Call, msg: rm.SetRegisteredModelTag) -> JsonD
     "/registered-models/delete-tag",
     rm.DeleteRegisteredModelTag,
     rule=authz.registered_model(EDIT),
+    response="Empty",
 )
 def delete_registered_model_tag(call: Call, msg: rm.DeleteRegisteredModelTag) -> JsonDict:
     """Remove a registered model tag."""
@@ -153,6 +178,7 @@ def delete_registered_model_tag(call: Call, msg: rm.DeleteRegisteredModelTag) ->
     "/registered-models/alias",
     rm.SetRegisteredModelAlias,
     rule=authz.registered_model(EDIT),
+    response="Empty",
 )
 def set_registered_model_alias(call: Call, msg: rm.SetRegisteredModelAlias) -> JsonDict:
     """Point an alias at a version (moving it if it named another one)."""
@@ -161,7 +187,11 @@ def set_registered_model_alias(call: Call, msg: rm.SetRegisteredModelAlias) -> J
 
 
 @api.route(
-    "DELETE", "/registered-models/alias", rm.RegisteredModelAlias, rule=authz.registered_model(EDIT)
+    "DELETE",
+    "/registered-models/alias",
+    rm.RegisteredModelAlias,
+    rule=authz.registered_model(EDIT),
+    response="Empty",
 )
 def delete_registered_model_alias(call: Call, msg: rm.RegisteredModelAlias) -> JsonDict:
     """Remove an alias."""
@@ -170,7 +200,11 @@ def delete_registered_model_alias(call: Call, msg: rm.RegisteredModelAlias) -> J
 
 
 @api.route(
-    "GET", "/registered-models/alias", rm.RegisteredModelAlias, rule=authz.registered_model(READ)
+    "GET",
+    "/registered-models/alias",
+    rm.RegisteredModelAlias,
+    rule=authz.registered_model(READ),
+    response="GetModelVersionResponse",
 )
 def get_model_version_by_alias(call: Call, msg: rm.RegisteredModelAlias) -> JsonDict:
     """The version an alias names."""
@@ -181,7 +215,13 @@ def get_model_version_by_alias(call: Call, msg: rm.RegisteredModelAlias) -> Json
 # -- model versions ------------------------------------------------------------------------------
 
 
-@api.route("POST", "/model-versions/create", rm.CreateModelVersion, rule=_CREATE_VERSION)
+@api.route(
+    "POST",
+    "/model-versions/create",
+    rm.CreateModelVersion,
+    rule=_CREATE_VERSION,
+    response="GetModelVersionResponse",
+)
 def create_model_version(call: Call, msg: rm.CreateModelVersion) -> JsonDict:
     """Add a version to a registered model. The source must be a ``runs:/`` or ``models:/`` URI
     or a location inside the server's artifact storage; an Idempotency-Key header makes a
@@ -201,7 +241,13 @@ def create_model_version(call: Call, msg: rm.CreateModelVersion) -> JsonDict:
     return {"model_version": encode.model_version(version)}
 
 
-@api.route("GET", "/model-versions/get", rm.ModelVersionRef, rule=authz.registered_model(READ))
+@api.route(
+    "GET",
+    "/model-versions/get",
+    rm.ModelVersionRef,
+    rule=authz.registered_model(READ),
+    response="GetModelVersionResponse",
+)
 def get_model_version(call: Call, msg: rm.ModelVersionRef) -> JsonDict:
     """One model version."""
     version = call.ctx.store.get_model_version(msg.name or "", msg.version or "")
@@ -209,7 +255,11 @@ def get_model_version(call: Call, msg: rm.ModelVersionRef) -> JsonDict:
 
 
 @api.route(
-    "PATCH", "/model-versions/update", rm.UpdateModelVersion, rule=authz.registered_model(EDIT)
+    "PATCH",
+    "/model-versions/update",
+    rm.UpdateModelVersion,
+    rule=authz.registered_model(EDIT),
+    response="GetModelVersionResponse",
 )
 def update_model_version(call: Call, msg: rm.UpdateModelVersion) -> JsonDict:
     """Replace a version's description (absent means empty, as in MLflow)."""
@@ -220,7 +270,11 @@ def update_model_version(call: Call, msg: rm.UpdateModelVersion) -> JsonDict:
 
 
 @api.route(
-    "DELETE", "/model-versions/delete", rm.ModelVersionRef, rule=authz.registered_model(MANAGE)
+    "DELETE",
+    "/model-versions/delete",
+    rm.ModelVersionRef,
+    rule=authz.registered_model(MANAGE),
+    response="Empty",
 )
 def delete_model_version(call: Call, msg: rm.ModelVersionRef) -> JsonDict:
     """Delete a version; its number is never given to another one."""
@@ -228,7 +282,13 @@ def delete_model_version(call: Call, msg: rm.ModelVersionRef) -> JsonDict:
     return {}
 
 
-@api.route("GET", "/model-versions/search", rm.SearchModelVersions, rule=authz.SEARCH)
+@api.route(
+    "GET",
+    "/model-versions/search",
+    rm.SearchModelVersions,
+    rule=authz.SEARCH,
+    response="SearchModelVersionsResponse",
+)
 def search_model_versions(call: Call, msg: rm.SearchModelVersions) -> JsonDict:
     """Model versions matching a filter, in order, one page at a time."""
     page = call.ctx.store.search_model_versions(
@@ -248,6 +308,7 @@ def search_model_versions(call: Call, msg: rm.SearchModelVersions) -> JsonDict:
     "/model-versions/transition-stage",
     rm.TransitionModelVersionStage,
     rule=authz.registered_model(EDIT),
+    response="GetModelVersionResponse",
 )
 def transition_model_version_stage(call: Call, msg: rm.TransitionModelVersionStage) -> JsonDict:
     """Move a version to another stage, optionally archiving the others in that stage."""
@@ -265,6 +326,7 @@ def transition_model_version_stage(call: Call, msg: rm.TransitionModelVersionSta
     "/model-versions/get-download-uri",
     rm.GetModelVersionDownloadUri,
     rule=authz.registered_model(READ),
+    response="GetModelVersionDownloadUriResponse",
 )
 def get_model_version_download_uri(call: Call, msg: rm.GetModelVersionDownloadUri) -> JsonDict:
     """Where a version's files can be downloaded from."""
@@ -273,7 +335,11 @@ def get_model_version_download_uri(call: Call, msg: rm.GetModelVersionDownloadUr
 
 
 @api.route(
-    "POST", "/model-versions/set-tag", rm.SetModelVersionTag, rule=authz.registered_model(EDIT)
+    "POST",
+    "/model-versions/set-tag",
+    rm.SetModelVersionTag,
+    rule=authz.registered_model(EDIT),
+    response="Empty",
 )
 def set_model_version_tag(call: Call, msg: rm.SetModelVersionTag) -> JsonDict:
     """Set (or replace) a model version tag."""
@@ -288,6 +354,7 @@ def set_model_version_tag(call: Call, msg: rm.SetModelVersionTag) -> JsonDict:
     "/model-versions/delete-tag",
     rm.DeleteModelVersionTag,
     rule=authz.registered_model(EDIT),
+    response="Empty",
 )
 def delete_model_version_tag(call: Call, msg: rm.DeleteModelVersionTag) -> JsonDict:
     """Remove a model version tag."""

@@ -21,7 +21,9 @@ LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 _LOGGED_MODEL_KEYS = ("artifact_path", "flavors", "utc_time_created", "run_id")
 
 
-@api.route("POST", "/runs/create", m.CreateRun, rule=authz.experiment(EDIT))
+@api.route(
+    "POST", "/runs/create", m.CreateRun, rule=authz.experiment(EDIT), response="GetRunResponse"
+)
 def create_run(call: Call, msg: m.CreateRun) -> JsonDict:
     """Start a run; an Idempotency-Key header makes a retried create return the same run."""
     run = call.ctx.store.create_run(
@@ -35,13 +37,13 @@ def create_run(call: Call, msg: m.CreateRun) -> JsonDict:
     return {"run": encode.run(run)}
 
 
-@api.route("GET", "/runs/get", m.GetRun, rule=authz.run(READ))
+@api.route("GET", "/runs/get", m.GetRun, rule=authz.run(READ), response="GetRunResponse")
 def get_run(call: Call, msg: m.GetRun) -> JsonDict:
     """One run: info, latest metrics, params, tags and inputs."""
     return {"run": encode.run(call.ctx.store.get_run(msg.the_run_id))}
 
 
-@api.route("POST", "/runs/update", m.UpdateRun, rule=authz.run(EDIT))
+@api.route("POST", "/runs/update", m.UpdateRun, rule=authz.run(EDIT), response="UpdateRunResponse")
 def update_run(call: Call, msg: m.UpdateRun) -> JsonDict:
     """Change a run's status, end time or name (only the fields given)."""
     info = call.ctx.store.update_run_info(
@@ -50,42 +52,44 @@ def update_run(call: Call, msg: m.UpdateRun) -> JsonDict:
     return {"run_info": encode.run_info(info)}
 
 
-@api.route("POST", "/runs/delete", m.RunId, rule=authz.run(MANAGE))
+@api.route("POST", "/runs/delete", m.RunId, rule=authz.run(MANAGE), response="Empty")
 def delete_run(call: Call, msg: m.RunId) -> JsonDict:
     """Soft-delete a run."""
     call.ctx.store.delete_run(msg.the_run_id)
     return {}
 
 
-@api.route("POST", "/runs/restore", m.RunId, rule=authz.run(MANAGE))
+@api.route("POST", "/runs/restore", m.RunId, rule=authz.run(MANAGE), response="Empty")
 def restore_run(call: Call, msg: m.RunId) -> JsonDict:
     """Bring a deleted run back."""
     call.ctx.store.restore_run(msg.the_run_id)
     return {}
 
 
-@api.route("POST", "/runs/set-tag", m.SetTag, rule=authz.run(EDIT))
+@api.route("POST", "/runs/set-tag", m.SetTag, rule=authz.run(EDIT), response="Empty")
 def set_tag(call: Call, msg: m.SetTag) -> JsonDict:
     """Set (or replace) a run tag; ``mlflow.runName`` renames the run."""
     call.ctx.store.set_tag(msg.the_run_id, msg.key or "", msg.value or "")
     return {}
 
 
-@api.route(("POST", "DELETE"), "/runs/delete-tag", m.DeleteTag, rule=authz.run(EDIT))
+@api.route(
+    ("POST", "DELETE"), "/runs/delete-tag", m.DeleteTag, rule=authz.run(EDIT), response="Empty"
+)
 def delete_tag(call: Call, msg: m.DeleteTag) -> JsonDict:
     """Remove a run tag."""
     call.ctx.store.delete_tag(msg.the_run_id, msg.key or "")
     return {}
 
 
-@api.route("POST", "/runs/log-parameter", m.LogParam, rule=authz.run(EDIT))
+@api.route("POST", "/runs/log-parameter", m.LogParam, rule=authz.run(EDIT), response="Empty")
 def log_param(call: Call, msg: m.LogParam) -> JsonDict:
     """Log a param (write-once: the same value again is fine, another one is refused)."""
     call.ctx.store.log_param(msg.the_run_id, msg.key or "", msg.value or "")
     return {}
 
 
-@api.route("POST", "/runs/log-metric", m.LogMetric, rule=authz.run(EDIT))
+@api.route("POST", "/runs/log-metric", m.LogMetric, rule=authz.run(EDIT), response="Empty")
 def log_metric(call: Call, msg: m.LogMetric) -> JsonDict:
     """Log one metric point."""
     point = Metric(msg.key or "", msg.value, msg.timestamp, msg.step or 0)  # type: ignore[arg-type]
@@ -93,7 +97,7 @@ def log_metric(call: Call, msg: m.LogMetric) -> JsonDict:
     return {}
 
 
-@api.route("POST", "/runs/log-batch", m.LogBatch, rule=authz.run(EDIT))
+@api.route("POST", "/runs/log-batch", m.LogBatch, rule=authz.run(EDIT), response="Empty")
 def log_batch(call: Call, msg: m.LogBatch) -> JsonDict:
     """Log metrics, params and tags in one transaction: all or nothing."""
     metrics = metrics_from_json(msg.metrics)
@@ -109,7 +113,7 @@ def _key(key: str | None, field: str, index: int) -> str:
     return key
 
 
-@api.route("POST", "/runs/log-inputs", m.LogInputs, rule=authz.run(EDIT))
+@api.route("POST", "/runs/log-inputs", m.LogInputs, rule=authz.run(EDIT), response="Empty")
 def log_inputs(call: Call, msg: m.LogInputs) -> JsonDict:
     """Record the datasets a run used."""
     if msg.models:
@@ -135,7 +139,7 @@ def log_inputs(call: Call, msg: m.LogInputs) -> JsonDict:
     return {}
 
 
-@api.route("POST", "/runs/log-model", m.LogModel, rule=authz.run(EDIT))
+@api.route("POST", "/runs/log-model", m.LogModel, rule=authz.run(EDIT), response="Empty")
 def log_model(call: Call, msg: m.LogModel) -> JsonDict:
     """Record a logged model (MLflow 2's flow) in the run's ``mlflow.log-model.history`` tag."""
     try:
@@ -156,7 +160,7 @@ def log_model(call: Call, msg: m.LogModel) -> JsonDict:
     return {}
 
 
-@api.route("POST", "/runs/search", m.SearchRuns, rule=authz.SEARCH)
+@api.route("POST", "/runs/search", m.SearchRuns, rule=authz.SEARCH, response="SearchRunsResponse")
 def search_runs(call: Call, msg: m.SearchRuns) -> JsonDict:
     """Runs of some experiments matching a filter, in order, one page at a time."""
     page = call.ctx.store.search_runs(

@@ -6,11 +6,22 @@ import { defaultAxes, scaleAxis } from "./parallel";
 
 function run(id: string, params: Record<string, string>, metrics: Record<string, number>): Run {
   return {
-    info: { run_id: id, run_name: id, experiment_id: "1", status: "FINISHED", lifecycle_stage: "active" },
+    info: {
+      run_id: id,
+      run_uuid: id,
+      run_name: id,
+      experiment_id: "1",
+      user_id: "",
+      status: "FINISHED",
+      start_time: 0,
+      artifact_uri: "",
+      lifecycle_stage: "active",
+    },
     data: {
       params: Object.entries(params).map(([key, value]) => ({ key, value })),
       metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: 0 })),
     },
+    inputs: {},
   };
 }
 

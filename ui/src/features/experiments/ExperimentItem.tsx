@@ -1,5 +1,6 @@
-// One experiment in the sidebar: its link, and rename / delete / restore.
-import { useState, type FormEvent } from "react";
+// One experiment in the sidebar: its checkbox (show its runs together with the other checked
+// experiments' runs), its link (its runs alone), and rename / delete / restore.
+import { useState, type FormEvent, type MouseEvent } from "react";
 import type { Experiment } from "../../api/responses";
 import { errorMessage } from "../../api/errors";
 import { EMPTY_VIEW } from "../../lib/route";
@@ -8,10 +9,13 @@ import { useDeleteExperiment, useRenameExperiment, useRestoreExperiment } from "
 
 interface Props {
   experiment: Experiment;
+  /** Its runs are on screen (alone or with others'). */
   selected: boolean;
+  /** The checkbox was clicked (with Shift: select the range from the last one clicked). */
+  onCheck: (experimentId: string, shift: boolean) => void;
 }
 
-export function ExperimentItem({ experiment, selected }: Props) {
+export function ExperimentItem({ experiment, selected, onCheck }: Props) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(experiment.name);
   const rename = useRenameExperiment();
@@ -55,7 +59,16 @@ export function ExperimentItem({ experiment, selected }: Props) {
 
   const failure = remove.error ?? restore.error;
   return (
-    <li className={`experiment-item${selected ? " selected" : ""}`}>
+    <li className={`experiment-item${selected ? " selected" : ""}`} data-experiment-id={id}>
+      <input
+        type="checkbox"
+        className="experiment-check"
+        aria-label={`Select experiment ${experiment.name}`}
+        title="Show its runs together with the other checked experiments"
+        checked={selected}
+        onClick={(event: MouseEvent<HTMLInputElement>) => onCheck(id, event.shiftKey)}
+        onChange={() => undefined}
+      />
       <a
         href={href({ page: "experiments", experimentId: id, view: EMPTY_VIEW })}
         aria-current={selected ? "page" : undefined}

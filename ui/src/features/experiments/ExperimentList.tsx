@@ -1,18 +1,55 @@
-// The experiments sidebar: search by name, create, and the list (active or deleted).
-import { useState, type FormEvent } from "react";
+// The experiments sidebar: search by name, create, and the list (active or deleted). Each
+// experiment has a checkbox: the checked ones' runs are shown together (the URL holds them, so
+// the view can be shared). ↑/↓/Home/End move between the list's checkboxes (or links), Space
+// checks, Shift-click checks a range.
+import { useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useDebounced } from "../../lib/useDebounced";
 import { errorMessage } from "../../api/errors";
-import { EMPTY_VIEW } from "../../lib/route";
+import { EMPTY_VIEW, experimentsRoute, type RunsView } from "../../lib/route";
 import { navigate } from "../../lib/router";
 import { ErrorBox, Loading } from "../../components/States";
 import { ExperimentItem } from "./ExperimentItem";
 import { useCreateExperiment, useExperiments } from "./queries";
+import { moveFocus } from "../../lib/keyboard";
+import { toggleExperiment } from "./selection";
+import "./experiments.css";
 
-export function ExperimentList({ selectedId }: { selectedId: string | null }) {
+interface Props {
+  /** The experiments whose runs are on screen. */
+  open: string[];
+  /** The runs view (filter, sort, columns) kept when experiments are checked or unchecked. */
+  view: RunsView;
+}
+
+export function ExperimentList({ open, view }: Props) {
   const [search, setSearch] = useState("");
   const [deleted, setDeleted] = useState(false);
   const deferred = useDebounced(search);
   const query = useExperiments(deferred, deleted);
+  const anchor = useRef<string | null>(null);
+  const listed = query.data?.experiments.map((e) => e.experiment_id) ?? [];
+
+  const onCheck = (id: string, shift: boolean) => {
+    const next = toggleExperiment(open, listed, id, shift, anchor.current);
+    anchor.current = id;
+    navigate(experimentsRoute(next, next.length > 0 ? view : EMPTY_VIEW));
+  };
+
+  // Arrow keys move between the same kind of control (checkbox or link) of the next item.
+  const onKeyDown = (event: KeyboardEvent<HTMLUListElement>) => {
+    const target = event.target as HTMLElement;
+    const kind = target.matches("input.experiment-check")
+      ? "input.experiment-check"
+      : target.matches(".experiment-item > a")
+        ? ".experiment-item > a"
+        : null;
+    if (!kind) return;
+    const controls = [...event.currentTarget.querySelectorAll<HTMLElement>(kind)];
+    const next = moveFocus(event.key, controls.indexOf(target), controls.length);
+    if (next === null) return;
+    event.preventDefault();
+    controls[next]?.focus();
+  };
 
   return (
     <nav className="experiment-list" aria-label="Experiments">
@@ -32,6 +69,14 @@ export function ExperimentList({ selectedId }: { selectedId: string | null }) {
         <input type="checkbox" checked={deleted} onChange={(e) => setDeleted(e.target.checked)} />
         Show deleted
       </label>
+      {open.length > 1 && (
+        <p className="experiment-selection" aria-live="polite">
+          <span>{open.length} experiments open</span>
+          <button type="button" onClick={() => navigate(experimentsRoute([]))}>
+            Clear
+          </button>
+        </p>
+      )}
       {query.isPending ? (
         <Loading what="experiments" />
       ) : query.isError ? (
@@ -39,12 +84,13 @@ export function ExperimentList({ selectedId }: { selectedId: string | null }) {
       ) : query.data.experiments.length === 0 ? (
         <p className="muted">{deleted ? "No deleted experiments." : "No experiments match."}</p>
       ) : (
-        <ul>
+        <ul onKeyDown={onKeyDown}>
           {query.data.experiments.map((e) => (
             <ExperimentItem
               key={e.experiment_id}
               experiment={e}
-              selected={e.experiment_id === selectedId}
+              selected={open.includes(e.experiment_id)}
+              onCheck={onCheck}
             />
           ))}
         </ul>

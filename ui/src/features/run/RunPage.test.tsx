@@ -26,11 +26,13 @@ function json(body: unknown, status = 200): Response {
 const RUN: RunDetail = {
   info: {
     run_id: "r1",
+    run_uuid: "r1",
     run_name: "trained",
     experiment_id: "1",
     status: "FINISHED",
     start_time: 1_000,
     end_time: 61_000,
+    artifact_uri: "file:///artifacts/1/r1/artifacts",
     lifecycle_stage: "active",
     user_id: "alice",
   },
@@ -43,7 +45,7 @@ const RUN: RunDetail = {
       { key: "mlflow.parentRunId", value: "p0" },
     ],
   },
-  inputs: { dataset_inputs: [{ dataset: { name: "iris", digest: "abc", source_type: "local" } }] },
+  inputs: { dataset_inputs: [{ dataset: { name: "iris", digest: "abc", source_type: "local", source: "{}" } }] },
 };
 
 function serve() {

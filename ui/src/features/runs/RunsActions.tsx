@@ -4,7 +4,7 @@ import { navigate } from "../../lib/router";
 import { DEFAULT_COMPARE } from "../../lib/route";
 
 interface Props {
-  experimentId: string;
+  experimentIds: string[];
   selected: string[];
   deletedView: boolean;
   minmax: boolean;
@@ -22,7 +22,7 @@ export function RunsActions(p: Props) {
     navigate({
       page: "compare",
       runIds: p.selected,
-      experimentIds: [p.experimentId],
+      experimentIds: p.experimentIds,
       settings: DEFAULT_COMPARE,
     });
   return (

@@ -14,21 +14,34 @@ function run(i: number): Run {
   return {
     info: {
       run_id: `id${i}`,
+      run_uuid: `id${i}`,
       run_name: `run-${i}`,
       experiment_id: "1",
+      user_id: "",
       status: "FINISHED",
       start_time: 1000,
       end_time: 2000,
+      artifact_uri: "",
       lifecycle_stage: "active",
     },
     data: { params: [{ key: "lr", value: String(i) }], metrics: [{ key: "x", value: i, step: 0, timestamp: 0 }] },
+    inputs: {},
   };
 }
 
-function serve(runs: (body: { filter: string | null }) => Response) {
+interface SearchBody {
+  filter: string | null;
+  experiment_ids: string[];
+  max_results: number;
+  page_token: string | null;
+}
+
+function serve(runs: (body: SearchBody) => Response) {
   const fetch = vi.fn(async (url: string, init?: RequestInit) => {
     if (url.includes("/experiments/get")) {
-      return json({ experiment: { experiment_id: "1", name: "exp one", lifecycle_stage: "active" } });
+      const id = new URL(url, "http://x").searchParams.get("experiment_id") ?? "1";
+      const name = id === "1" ? "exp one" : `exp ${id}`;
+      return json({ experiment: { experiment_id: id, name, lifecycle_stage: "active" } });
     }
     if (url.endsWith("/runs/search")) return runs(JSON.parse(String(init?.body)));
     return json({ error_code: "ENDPOINT_NOT_FOUND", message: url }, 404);
@@ -37,11 +50,11 @@ function serve(runs: (body: { filter: string | null }) => Response) {
   return fetch;
 }
 
-function show(view: View = EMPTY_VIEW) {
+function show(view: View = EMPTY_VIEW, ids: string[] = ["1"]) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
     <QueryClientProvider client={client}>
-      <RunsView experimentId="1" view={view} />
+      <RunsView experimentIds={ids} view={view} />
     </QueryClientProvider>,
   );
 }
@@ -101,5 +114,48 @@ describe("RunsView", () => {
     expect(selected.map((r) => r.textContent?.startsWith("run-2"))).toEqual([true]);
     await userEvent.keyboard("{Enter}");
     expect(window.location.hash).toBe("#/experiments/1/runs/id2");
+  });
+
+  it("shows the runs of several experiments with an experiment column", async () => {
+    const other = { ...run(7), info: { ...run(7).info, experiment_id: "2" } };
+    const fetch = serve(() => json({ runs: [run(1), other] }));
+    show(EMPTY_VIEW, ["1", "2"]);
+    expect(await screen.findByRole("heading", { name: "2 experiments" })).toBeTruthy();
+    const open = await screen.findByRole("list", { name: "Open experiments" });
+    await waitFor(() => expect(open.textContent).toContain("exp 2"));
+    const headers = screen.getAllByRole("columnheader").map((h) => h.textContent);
+    expect(headers.slice(0, 3)).toEqual(["Run name", "Experiment", "Status"]);
+    const row7 = (await screen.findByRole("link", { name: "run-7" })).closest("[role=row]")!;
+    await waitFor(() => expect(row7.textContent).toContain("exp 2"));
+    const search = fetch.mock.calls.find(([url]) => String(url).endsWith("/runs/search"))!;
+    expect(JSON.parse(String(search[1]?.body)).experiment_ids).toEqual(["1", "2"]);
+  });
+
+  it("loads the next page with its token before the end is reached, and shows placeholders meanwhile", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const bodies: SearchBody[] = [];
+    serve((body) => {
+      bodies.push(body);
+      if (!body.page_token) return json({ runs: [run(1), run(2)], next_page_token: "t1" });
+      return json({ runs: [run(3)] });
+    });
+    const realFetch = globalThis.fetch;
+    vi.stubGlobal("fetch", async (url: string, init?: RequestInit) => {
+      if (url.endsWith("/runs/search") && String(init?.body).includes("t1")) await gate;
+      return realFetch(url, init);
+    });
+    show();
+    const count = await screen.findByTestId("run-count");
+    await waitFor(() => expect(count.textContent).toBe("2+ runs (loading more…)"));
+    await waitFor(() => expect(document.querySelectorAll(".placeholder-row").length).toBeGreaterThan(0));
+    expect(screen.getByRole("grid", { name: "Runs" }).getAttribute("aria-rowcount")).toBe("-1");
+    release();
+    expect(await screen.findByText("3 runs")).toBeTruthy();
+    expect(document.querySelectorAll(".placeholder-row").length).toBe(0);
+    expect(bodies.map((b) => [b.max_results, b.page_token])).toEqual([
+      [200, null],
+      [1000, "t1"],
+    ]);
   });
 });

@@ -1,37 +1,56 @@
-// An experiment's runs: title, filter, column chooser, selection actions, count and the
-// virtualised table (nested runs as a tree).
+// The runs of one experiment or of several together: title, filter, column chooser, selection
+// actions, count and the virtualised table (nested runs as a tree; an experiment column when
+// several are open), its pages loaded from the server as the user scrolls.
 import { useCallback, useMemo, useState } from "react";
 import { ApiError, errorMessage } from "../../api/errors";
+import type { Run } from "../../api/responses";
 import { ErrorBox, Loading } from "../../components/States";
 import { Quickstart } from "../../components/Quickstart";
-import type { RunsView as View } from "../../lib/route";
-import { navigate } from "../../lib/router";
+import { experimentsRoute, type RunsView as View } from "../../lib/route";
+import { href, navigate } from "../../lib/router";
 import { ColumnChooser } from "./ColumnChooser";
 import { FilterBar } from "./FilterBar";
 import { RunsActions } from "./RunsActions";
 import { RunsGrid } from "./RunsGrid";
 import { allCompletions } from "./autocomplete";
-import { collectKeys, nextSort, orderByClause, toggleColumn, visibleColumns } from "./columns";
-import { useExperiment, useMetricStats, useRunEdit, useRunPages } from "./queries";
+import {
+  nextSort,
+  orderByClause,
+  toggleColumn,
+  visibleColumns,
+  type FoundKeys,
+} from "./columns";
+import { countText, placeholderRows, wantNextPage } from "./paging";
+import { useExperimentsById, useMetricStats, useRunEdit, useRunPages } from "./queries";
 import { NO_SELECTION, clickRow, selectionState, toggleAll, type Selection } from "./selection";
 import { buildTree } from "./tree";
+import "./runs.css";
 
 interface Props {
-  experimentId: string;
+  /** One experiment, or several shown together. */
+  experimentIds: string[];
   view: View;
 }
 
-export function RunsView({ experimentId, view }: Props) {
-  const experiment = useExperiment(experimentId);
+const NO_RUNS: Run[] = [];
+const NO_KEYS: FoundKeys = { params: [], metrics: [], tags: [] };
+
+export function RunsView({ experimentIds, view }: Props) {
+  const several = experimentIds.length > 1;
+  const experiments = useExperimentsById(experimentIds);
+  const names = useMemo(
+    () => new Map(experiments.experiments.flatMap((e) => (e.experiment ? [[e.id, e.experiment.name]] : []))),
+    [experiments.experiments],
+  );
   const orderBy = useMemo(() => orderByClause(view.sort), [view.sort]);
   const deletedView = view.deleted ?? false;
-  const runs = useRunPages(experimentId, view.filter, orderBy, deletedView);
-  const loaded = useMemo(() => runs.data ?? [], [runs.data]);
-  const keys = useMemo(() => collectKeys(loaded), [loaded]);
+  const runs = useRunPages(experimentIds, view.filter, orderBy, deletedView);
+  const loaded = runs.data?.runs ?? NO_RUNS;
+  const keys = runs.data?.keys ?? NO_KEYS;
   const completions = useMemo(() => allCompletions(keys), [keys]);
   const columns = useMemo(
-    () => visibleColumns(view.columns, keys, view.minmax ?? false),
-    [view.columns, keys, view.minmax],
+    () => visibleColumns(view.columns, keys, view.minmax ?? false, several),
+    [view.columns, keys, view.minmax, several],
   );
   const visible = useMemo(() => new Set(columns.map((c) => c.id)), [columns]);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
@@ -40,17 +59,26 @@ export function RunsView({ experimentId, view }: Props) {
   const [selection, setSelection] = useState<Selection>(NO_SELECTION);
   const [onScreen, setOnScreen] = useState<string[]>([]);
   const stats = useMetricStats(onScreen, view.minmax ?? false);
-  const edit = useRunEdit(experimentId);
+  const edit = useRunEdit(experimentIds);
 
   const go = useCallback(
-    (next: View, replace = false) =>
-      navigate({ page: "experiments", experimentId, view: next }, replace),
-    [experimentId],
+    (next: View, replace = false) => navigate(experimentsRoute(experimentIds, next), replace),
+    [experimentIds],
   );
-  const { hasNextPage, isFetchingNextPage, fetchNextPage } = runs;
-  const onNearEnd = useCallback(() => {
-    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
-  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const { hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage } = runs;
+  const rowCount = tree.length;
+  const onLastVisible = useCallback(
+    (last: number) => {
+      const state = {
+        loaded: rowCount,
+        hasMore: hasNextPage,
+        fetching: isFetchingNextPage,
+        failed: isFetchNextPageError,
+      };
+      if (wantNextPage(state, last)) void fetchNextPage();
+    },
+    [rowCount, hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage],
+  );
   const onToggleExpand = useCallback((id: string) => {
     setExpanded((current) => {
       const next = new Set(current);
@@ -79,17 +107,33 @@ export function RunsView({ experimentId, view }: Props) {
   const filterError =
     runs.error instanceof ApiError && runs.error.isUserError ? runs.error.message : null;
 
-  if (experiment.isError) return <ErrorBox error={experiment.error} />;
-  const title = experiment.data?.name ?? "…";
-  const deleted = experiment.data?.lifecycle_stage === "deleted";
+  if (experiments.error && !several) return <ErrorBox error={experiments.error} />;
+  const first = experiments.experiments[0];
+  const title = several ? `${experimentIds.length} experiments` : (first?.experiment?.name ?? "…");
 
   return (
     <section className="runs-view" aria-label={`Runs of ${title}`}>
-      <header className="runs-head">
-        <h1 title={`Experiment ID ${experimentId}`}>{title}</h1>
-        {deleted && <span className="badge">deleted</span>}
-        <span className="muted">ID {experimentId}</span>
-      </header>
+      {several ? (
+        <header className="runs-head">
+          <h1>{title}</h1>
+          <ul className="open-experiments" aria-label="Open experiments">
+            {experiments.experiments.map(({ id, experiment }) => (
+              <li key={id}>
+                <a href={href(experimentsRoute([id]))} title={`Experiment ID ${id}`}>
+                  {experiment?.name ?? id}
+                </a>
+                {experiment?.lifecycle_stage === "deleted" && <span className="badge">deleted</span>}
+              </li>
+            ))}
+          </ul>
+        </header>
+      ) : (
+        <header className="runs-head">
+          <h1 title={`Experiment ID ${experimentIds[0]}`}>{title}</h1>
+          {first?.experiment?.lifecycle_stage === "deleted" && <span className="badge">deleted</span>}
+          <span className="muted">ID {experimentIds[0]}</span>
+        </header>
+      )}
       <div className="runs-toolbar">
         <FilterBar
           filter={view.filter}
@@ -104,12 +148,12 @@ export function RunsView({ experimentId, view }: Props) {
           onReset={() => go({ ...view, columns: null }, true)}
         />
         <span className="run-count" aria-live="polite" data-testid="run-count">
-          {runs.isSuccess && `${loaded.length}${hasNextPage ? "+" : ""} runs`}
+          {runs.isSuccess && countText(loaded.length, hasNextPage)}
           {isFetchingNextPage && " (loading more…)"}
         </span>
       </div>
       <RunsActions
-        experimentId={experimentId}
+        experimentIds={experimentIds}
         selected={selectedIds}
         deletedView={deletedView}
         minmax={view.minmax ?? false}
@@ -135,7 +179,7 @@ export function RunsView({ experimentId, view }: Props) {
             No {deletedView ? "deleted " : ""}runs{view.filter ? ` match ${JSON.stringify(view.filter)}` : ""}.
           </p>
         ) : (
-          <Quickstart title="No runs in this experiment yet" />
+          <Quickstart title={several ? "No runs in these experiments yet" : "No runs in this experiment yet"} />
         )
       ) : (
         <RunsGrid
@@ -143,7 +187,9 @@ export function RunsView({ experimentId, view }: Props) {
           columns={columns}
           sort={view.sort}
           onSort={(id) => go({ ...view, sort: nextSort(view.sort, id) })}
-          onNearEnd={onNearEnd}
+          placeholders={placeholderRows({ loaded: rowCount, hasMore: hasNextPage })}
+          onLastVisible={onLastVisible}
+          {...(several ? { experimentNames: names } : {})}
           selected={selection.ids}
           allState={selectionState(selection, order)}
           onSelect={onSelect}

@@ -16,18 +16,21 @@ function run(id: string, params: Record<string, string>, metrics: Record<string,
   return {
     info: {
       run_id: id,
+      run_uuid: id,
       run_name: `name-${id}`,
       experiment_id: "1",
       status: "FINISHED",
       start_time: 1000,
       end_time: 4000,
       user_id: "u",
+      artifact_uri: "",
       lifecycle_stage: "active",
     },
     data: {
       params: Object.entries(params).map(([key, value]) => ({ key, value })),
       metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: 0 })),
     },
+    inputs: {},
   };
 }
 

@@ -99,6 +99,18 @@ export function collectKeys(runs: readonly Run[]): FoundKeys {
   return { params: sorted(params), metrics: sorted(metrics), tags: sorted(tags) };
 }
 
+/** The union of several `FoundKeys` (of the pages of a table), sorted. */
+export function mergeKeys(parts: readonly FoundKeys[]): FoundKeys {
+  if (parts.length === 1) return parts[0]!;
+  const union = (pick: (k: FoundKeys) => string[]) =>
+    [...new Set(parts.flatMap(pick))].sort((a, b) => a.localeCompare(b));
+  return { params: union((k) => k.params), metrics: union((k) => k.metrics), tags: union((k) => k.tags) };
+}
+
+/** The column of the experiment a run belongs to, shown when several experiments are open.
+ * The server cannot order by it. */
+export const EXPERIMENT_COLUMN: RunColumn = attr("experiment_id", "Experiment", 160, false);
+
 /** The ids of the optional columns shown when the user has chosen none. */
 export function defaultColumns(keys: FoundKeys, perKind = DEFAULT_PER_KIND): string[] {
   return [
@@ -112,6 +124,7 @@ export function visibleColumns(
   chosen: readonly string[] | null,
   keys: FoundKeys,
   minmax = false,
+  withExperiment = false,
 ): RunColumn[] {
   const ids = chosen ?? defaultColumns(keys);
   const optional = ids
@@ -120,7 +133,9 @@ export function visibleColumns(
   const withStats = minmax
     ? optional.flatMap((c) => (c.kind === "metric" ? [c, ...statColumns(c)] : [c]))
     : optional;
-  return [...ATTRIBUTE_COLUMNS, ...withStats];
+  if (!withExperiment) return [...ATTRIBUTE_COLUMNS, ...withStats];
+  const [name, ...rest] = ATTRIBUTE_COLUMNS;
+  return [name!, EXPERIMENT_COLUMN, ...rest, ...withStats];
 }
 
 /** `chosen` with `id` switched on or off (starting from the default set). */
@@ -199,6 +214,8 @@ export function cellText(
           return formatDuration(runDuration(info.start_time, info.end_time, now));
         case "user_id":
           return info.user_id ?? "";
+        case "experiment_id":
+          return info.experiment_id;
         default:
           return "";
       }

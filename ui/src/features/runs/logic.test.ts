@@ -32,8 +32,19 @@ describe("selection", () => {
 
 function run(id: string, parent?: string): Run {
   return {
-    info: { run_id: id, experiment_id: "1", status: "FINISHED", lifecycle_stage: "active" },
+    info: {
+      run_id: id,
+      run_uuid: id,
+      run_name: "",
+      experiment_id: "1",
+      user_id: "",
+      status: "FINISHED",
+      start_time: 0,
+      artifact_uri: "",
+      lifecycle_stage: "active",
+    },
     data: { tags: parent ? [{ key: PARENT_TAG, value: parent }] : [] },
+    inputs: {},
   };
 }
 
@@ -52,6 +63,16 @@ describe("nested runs", () => {
   it("shows descendants of expanded parents in server order", () => {
     const rows = buildTree(runs, new Set(["p", "c1"]));
     expect(rows.map((r) => `${r.run.info.run_id}@${r.depth}`)).toEqual(["p@0", "c1@1", "g@2", "c2@1", "orphan@0"]);
+  });
+
+  it("keeps the rows of a flat table across rebuilds, so a new page re-renders no old row", () => {
+    const flat = [run("a"), run("b")];
+    const before = buildTree(flat, new Set());
+    const after = buildTree([...flat, run("c")], new Set());
+    expect(after.map((r) => r.run.info.run_id)).toEqual(["a", "b", "c"]);
+    expect(after[0]).toBe(before[0]);
+    expect(after[1]).toBe(before[1]);
+    expect(after[2]).toMatchObject({ depth: 0, childCount: 0, expanded: false });
   });
 
   it("survives a cycle of parent tags", () => {

@@ -1,6 +1,14 @@
 // Server data of the runs table: pages of runs/search, fetched as the user scrolls; the
 // metric summaries of the rows on screen (min/max columns); and the run edits.
-import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import {
+  useInfiniteQuery,
+  useMutation,
+  useQueries,
+  useQuery,
+  useQueryClient,
+  type InfiniteData,
+  type UseQueryResult,
+} from "@tanstack/react-query";
 import { useCallback } from "react";
 import { getMetricSummaries, type MetricSummary } from "../../api/compare_api";
 import {
@@ -11,34 +19,76 @@ import {
   restoreRun,
   searchRuns,
 } from "../../api/endpoints";
-import type { Double, Run } from "../../api/responses";
-import type { StatLookup } from "./columns";
+import type { Double, GetExperimentResponse, Run, SearchRunsResponse } from "../../api/responses";
+import { collectKeys, mergeKeys, type FoundKeys, type StatLookup } from "./columns";
+import { FIRST_PAGE_SIZE, pageSize } from "./paging";
 
-export const PAGE_SIZE = 200;
+interface PageParam {
+  token: string | undefined;
+  size: number;
+}
+
+const FIRST_PARAM: PageParam = { token: undefined, size: FIRST_PAGE_SIZE };
+
+export interface LoadedRuns {
+  runs: Run[];
+  keys: FoundKeys;
+}
+
+// The keys of each page, found once: with 100,000 runs loaded, going through every run again
+// whenever a page arrives would stall the scrolling.
+const pageKeys = new WeakMap<SearchRunsResponse, FoundKeys>();
+
+function keysOf(page: SearchRunsResponse): FoundKeys {
+  let keys = pageKeys.get(page);
+  if (!keys) {
+    keys = collectKeys(page.runs ?? []);
+    pageKeys.set(page, keys);
+  }
+  return keys;
+}
+
+/** The runs of all loaded pages, in order, and the keys found in them. Module-level, so
+ * TanStack Query runs it only when the pages change. */
+function loadedRuns(data: InfiniteData<SearchRunsResponse, PageParam>): LoadedRuns {
+  return { runs: data.pages.flatMap((p) => p.runs ?? []), keys: mergeKeys(data.pages.map(keysOf)) };
+}
+
+/** The query key of the runs table of `experimentIds` (a prefix of every page's key). */
+export function runsKey(experimentIds: readonly string[]): string[] {
+  return ["runs", experimentIds.join(",")];
+}
 
 export function useRunPages(
-  experimentId: string,
+  experimentIds: readonly string[],
   filter: string,
   orderBy: string[],
   deleted = false,
 ) {
   return useInfiniteQuery({
-    queryKey: ["runs", experimentId, filter, orderBy, deleted],
-    initialPageParam: undefined as string | undefined,
+    queryKey: [...runsKey(experimentIds), filter, orderBy, deleted],
+    initialPageParam: FIRST_PARAM,
     queryFn: ({ pageParam, signal }) =>
       searchRuns(
         {
-          experimentIds: [experimentId],
+          experimentIds: [...experimentIds],
           filter,
           orderBy,
-          maxResults: PAGE_SIZE,
+          maxResults: pageParam.size,
           viewType: deleted ? ViewType.DELETED_ONLY : ViewType.ACTIVE_ONLY,
-          ...(pageParam ? { pageToken: pageParam } : {}),
+          ...(pageParam.token ? { pageToken: pageParam.token } : {}),
         },
         signal,
       ),
-    getNextPageParam: (last) => last.next_page_token || undefined,
-    select: (data): Run[] => data.pages.flatMap((p) => p.runs ?? []),
+    getNextPageParam: (last, pages): PageParam | undefined => {
+      if (!last.next_page_token) return undefined;
+      const loaded = pages.reduce((n, p) => n + (p.runs?.length ?? 0), 0);
+      return { token: last.next_page_token, size: pageSize(loaded) };
+    },
+    select: loadedRuns,
+    // Pages are kept as they came; comparing 100,000 loaded runs deeply with the previous
+    // answer each time a page arrives would cost a frame for nothing.
+    structuralSharing: false,
     retry: (count, error) => count < 2 && !(error instanceof Error && error.name === "ApiError"),
   });
 }
@@ -48,6 +98,25 @@ export function useExperiment(experimentId: string) {
     queryKey: ["experiment", experimentId],
     queryFn: ({ signal }) => getExperiment(experimentId, signal),
     select: (answer) => answer.experiment,
+  });
+}
+
+/** The experiments of `experimentIds` (same cache entries as `useExperiment`), in order. */
+export function useExperimentsById(experimentIds: readonly string[]) {
+  // A stable `combine`, so its result keeps its identity while the answers do.
+  const combine = useCallback(
+    (answers: UseQueryResult<GetExperimentResponse>[]) => ({
+      experiments: answers.map((a, i) => ({ id: experimentIds[i]!, experiment: a.data?.experiment })),
+      error: answers.find((a) => a.isError)?.error ?? null,
+    }),
+    [experimentIds],
+  );
+  return useQueries({
+    queries: experimentIds.map((id) => ({
+      queryKey: ["experiment", id],
+      queryFn: ({ signal }: { signal: AbortSignal }) => getExperiment(id, signal),
+    })),
+    combine,
   });
 }
 
@@ -87,7 +156,7 @@ export type RunEdit =
   | { kind: "rename"; runId: string; name: string };
 
 /** Delete, restore or rename runs; the experiment's run pages are refetched afterwards. */
-export function useRunEdit(experimentId: string) {
+export function useRunEdit(experimentIds: readonly string[]) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: async (edit: RunEdit) => {
@@ -99,6 +168,6 @@ export function useRunEdit(experimentId: string) {
       }
       return {};
     },
-    onSettled: () => client.invalidateQueries({ queryKey: ["runs", experimentId] }),
+    onSettled: () => client.invalidateQueries({ queryKey: runsKey(experimentIds) }),
   });
 }

@@ -17,13 +17,37 @@ export function parentOf(run: Run): string | null {
   return run.data.tags?.find((t) => t.key === PARENT_TAG)?.value ?? null;
 }
 
+// Per run, found once: its parent, and its row when nothing is nested. Tables of 100,000 runs
+// are rebuilt as each page arrives, and scanning every run's tags again made that a long frame.
+const parents = new WeakMap<Run, string | null>();
+const flatRows = new WeakMap<Run, TreeRow>();
+
+function cachedParent(run: Run): string | null {
+  let parent = parents.get(run);
+  if (parent === undefined) {
+    parent = parentOf(run);
+    parents.set(run, parent);
+  }
+  return parent;
+}
+
+function flatRow(run: Run): TreeRow {
+  let row = flatRows.get(run);
+  if (!row) {
+    row = { run, depth: 0, childCount: 0, expanded: false };
+    flatRows.set(run, row);
+  }
+  return row;
+}
+
 /** The rows to display: roots in order, each followed by its (expanded) descendants. */
 export function buildTree(runs: readonly Run[], expanded: ReadonlySet<string>): TreeRow[] {
+  if (runs.every((run) => cachedParent(run) === null)) return runs.map(flatRow);
   const loaded = new Set(runs.map((r) => r.info.run_id));
   const children = new Map<string, Run[]>();
   const roots: Run[] = [];
   for (const run of runs) {
-    const parent = parentOf(run);
+    const parent = cachedParent(run);
     if (parent !== null && parent !== run.info.run_id && loaded.has(parent)) {
       const list = children.get(parent);
       if (list) list.push(run);
