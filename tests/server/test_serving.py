@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -299,6 +300,20 @@ def test_request_over_the_timeout_is_504(custom_url: str) -> None:
     assert response.status_code == 504
     assert time.monotonic() - started < 1.4
     assert httpx.get(f"{custom_url}/ping").status_code == 200  # still answering meanwhile
+
+
+def test_a_stuck_request_does_not_hold_up_the_next(custom_url: str) -> None:
+    stuck = {"dataframe_records": [{"x": 1, "name": "a"}], "params": {"sleep": 1.5}}
+    quick = {"dataframe_records": [{"x": 2, "name": "b"}], "params": {"label": "quick"}}
+    with ThreadPoolExecutor(1) as client:
+        slow = client.submit(post_json, custom_url, stuck)
+        time.sleep(0.1)  # the stuck request is in the server's predict pool by now
+        started = time.monotonic()
+        response = post_json(custom_url, quick)
+        assert response.status_code == 200
+        assert response.json()["predictions"]["params"]["label"] == "quick"
+        assert time.monotonic() - started < 0.45  # not after the stuck one's 504
+        assert slow.result().status_code == 504
 
 
 # -- offline: predict, generate-dockerfile, build-docker ---------------------------------------
