@@ -60,11 +60,8 @@ from benchlib import (
     verdict,
     write_results,
 )
-from server_bench import describe, free_port, print_table, scan_log
+from server_bench import BIN, HOST, MLF, RS, describe, free_port, print_table, scan_log
 
-RS, MLF = "Runstone", "MLflow"
-BIN = Path(sys.executable).parent  # the venv that runs the bench has both commands
-HOST = "127.0.0.1"
 REQUEST_TIMEOUT_S = 60  # the servers' -t, and the client's socket timeout
 CHECK_ROWS = 30
 

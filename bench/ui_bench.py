@@ -46,18 +46,9 @@ from runstone.store.sql.store import SqlStore
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.e2e.browser import CHROMIUM, MISSING, launch_chromium  # noqa: E402 - as below
 from tests.server.processes import start_server, stop  # noqa: E402 - needs ROOT on the path
 
-CHROMIUM = Path(os.environ.get("RUNSTONE_E2E_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TEMPLATE_RUNS = 1_000
 T0 = 1_790_000_000_000
 TARGET_FIRST_ROWS_S = 1.0
@@ -218,7 +209,7 @@ def measure(url: str, ids: dict[str, str], args: argparse.Namespace) -> dict[str
 
     out: dict[str, Any] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             first: list[float] = []
             for _ in range(args.repeats):
@@ -315,7 +306,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if not CHROMIUM.exists():
-        sys.exit(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
+        sys.exit(MISSING)
     RESULTS_SHOTS.mkdir(parents=True, exist_ok=True)
     load_before = load()
     with tempfile.TemporaryDirectory(prefix="rs_ui_bench_") as tmp:

@@ -19,25 +19,16 @@ import pytest
 
 from runstone import RunstoneClient
 from runstone.entities import Metric, Param, RunStatus
+from tests.e2e.browser import CHROMIUM, MISSING, launch_chromium
 from tests.server.processes import start_server, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = Path(os.environ.get("RUNSTONE_E2E_CHROMIUM", "/usr/bin/chromium"))
 STATIC_INDEX = (
     Path(__file__).resolve().parents[2] / "src" / "runstone" / "server" / "static" / "index.html"
 )
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RUN_COUNT = 50
 T0 = 1_790_000_000_000  # a fixed start time, so durations and order are the same every run
 
@@ -88,9 +79,9 @@ def playwright_module() -> Any:
 @pytest.fixture(scope="session")
 def browser(playwright_module: Any) -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
+        _unavailable(MISSING)
     with playwright_module.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch_chromium(pw)
         yield chromium
         chromium.close()
 

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from tests.e2e.browser import TIMEOUT
 from tests.e2e.conftest import RUN_COUNT, Seeded, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
-TIMEOUT = 10_000
 
 
 def open_experiment(page: Page, seeded: Seeded, query: str = "") -> None:

@@ -13,13 +13,13 @@ import pytest
 
 from runstone import RunstoneClient
 from runstone.entities import Metric, RunStatus
+from tests.e2e.browser import TIMEOUT
 from tests.e2e.conftest import STATIC_INDEX, T0, _unavailable, open_page, screenshot
 from tests.server.processes import start_server, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-TIMEOUT = 10_000
 STEPS = 1000
 BIG = 1_000_000
 CHUNK = 1000  # the store's log_batch limit

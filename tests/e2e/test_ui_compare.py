@@ -7,12 +7,11 @@ import json
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from tests.e2e.browser import TIMEOUT
 from tests.e2e.conftest import Seeded, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
-TIMEOUT = 10_000
 
 
 def test_select_two_runs_and_compare_them(page: Page, seeded: Seeded) -> None:

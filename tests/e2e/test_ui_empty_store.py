@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tests.e2e.browser import TIMEOUT
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
-TIMEOUT = 10_000
 
 
 def test_empty_store_shows_the_quickstart(empty_page: Page) -> None:

@@ -14,13 +14,13 @@ import pytest
 
 from runstone import RunstoneClient
 from runstone.entities import Metric, Param
+from tests.e2e.browser import TIMEOUT
 from tests.e2e.conftest import STATIC_INDEX, T0, _unavailable, open_page, screenshot
 from tests.server.processes import start_server, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
-TIMEOUT = 10_000
 # name -> number of runs; each run logs lr (param) and acc (metric).
 EXPERIMENTS = {"alpha": 3, "beta": 2, "gamma": 1}
 

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from runstone import RunstoneClient
+from tests.e2e.browser import TIMEOUT
 from tests.e2e.conftest import STATIC_INDEX, T0, _unavailable, open_page, screenshot
 from tests.server.processes import start_server, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-TIMEOUT = 10_000
 MODEL = "churn-classifier"
 MLMODEL = """artifact_path: model
 flavors:

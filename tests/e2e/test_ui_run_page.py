@@ -18,13 +18,13 @@ import pytest
 
 from runstone import RunstoneClient
 from runstone.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunStatus, RunTag
+from tests.e2e.browser import TIMEOUT
 from tests.e2e.conftest import STATIC_INDEX, T0, _unavailable, open_page, screenshot
 from tests.server.processes import start_server, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-TIMEOUT = 10_000
 STEPS = 1000
 NASTY_NAME = "<img src=x onerror=alert(1)>.txt"
 NOTE = "# Findings\n\nThe **best** run so far. <script>alert(1)</script>\n\n- lr 0.01\n- depth 6"

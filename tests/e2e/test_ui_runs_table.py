@@ -5,6 +5,7 @@ row of a long experiment reachable by scrolling)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,13 +15,13 @@ import pytest
 
 from runstone import RunstoneClient
 from runstone.entities import Metric, Param, RunStatus
+from tests.e2e.browser import TIMEOUT
 from tests.e2e.conftest import STATIC_INDEX, T0, _unavailable, open_page, screenshot
 from tests.server.processes import start_server, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
 
-TIMEOUT = 10_000
 CHILDREN = 3
 WIDE_PARAMS = 1500
 # Five server pages (200, then 1000s); the table prefetches up to 2,200 without scrolling.
@@ -147,6 +148,10 @@ def test_filter_key_autocomplete(tpage: Page, table: Table) -> None:
     box.press_sequentially("metrics.lo")
     options = tpage.get_by_role("listbox", name="Keys").get_by_role("option")
     options.first.wait_for(timeout=TIMEOUT)
+    # The list follows the typing: let it settle on the last keystroke's suggestions.
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while options.all_inner_texts() != ["metrics.loss"] and time.monotonic() < deadline:
+        tpage.wait_for_timeout(50)
     assert options.all_inner_texts() == ["metrics.loss"]
     screenshot(tpage, "runs_table_autocomplete")
     box.press("Tab")

@@ -11,13 +11,13 @@ import pytest
 
 from runstone.store.sql.auth import AuthStore
 from runstone.uri import LOCAL_DB_FILE
+from tests.e2e.browser import TIMEOUT
 from tests.e2e.conftest import STATIC_INDEX, _unavailable, open_page, screenshot
 from tests.server.processes import start_server, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-TIMEOUT = 10_000
 PASSWORD = "a long ui password"
 
 
