@@ -34,6 +34,21 @@ function SignatureTable({ title, rows }: { title: string; rows: SignatureRow[] |
   );
 }
 
+function KeyValueTable({ rows }: { rows: [string, string][] }) {
+  return (
+    <table className="kv-table">
+      <tbody>
+        {rows.map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function Structured({ model }: { model: MlModel }) {
   const hasSignature = model.inputs || model.outputs || model.params;
   return (
@@ -45,16 +60,7 @@ function Structured({ model }: { model: MlModel }) {
             <summary>
               <code>{f.name}</code>
             </summary>
-            <table className="kv-table">
-              <tbody>
-                {f.settings.map(([k, v]) => (
-                  <tr key={k}>
-                    <th scope="row">{k}</th>
-                    <td>{v}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <KeyValueTable rows={f.settings} />
           </details>
         ))}
       </section>
@@ -72,16 +78,7 @@ function Structured({ model }: { model: MlModel }) {
       </section>
       <section aria-label="Model fields">
         <h3>Fields</h3>
-        <table className="kv-table">
-          <tbody>
-            {model.fields.map(([k, v]) => (
-              <tr key={k}>
-                <th scope="row">{k}</th>
-                <td>{v}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <KeyValueTable rows={model.fields} />
       </section>
     </div>
   );

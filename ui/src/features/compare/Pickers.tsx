@@ -1,5 +1,5 @@
 // Small choosers of the compare page: one key (a select) or an ordered set of axes.
-import { useState } from "react";
+import { Chooser } from "../../components/Chooser";
 import { label } from "./values";
 
 interface KeySelectProps {
@@ -33,35 +33,28 @@ interface AxisChooserProps {
 }
 
 export function AxisChooser({ all, chosen, onChange }: AxisChooserProps) {
-  const [open, setOpen] = useState(false);
   const toggle = (id: string) =>
     onChange(chosen.includes(id) ? chosen.filter((a) => a !== id) : [...chosen, id]);
   return (
-    <div className="column-chooser">
-      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
-        Axes ({chosen.length})
-      </button>
-      {open && (
-        <div className="chooser-panel" role="dialog" aria-label="Choose axes">
-          <div className="axis-list">
-            {all.map((id) => (
-              <label key={id} className="checkbox" title={id}>
-                <input type="checkbox" checked={chosen.includes(id)} onChange={() => toggle(id)} />
-                {id.startsWith("metrics.") ? "metric " : "param "}
-                {label(id)}
-              </label>
-            ))}
-          </div>
-          <div className="chooser-foot">
-            <button type="button" onClick={() => onChange([])}>
-              Default axes
-            </button>
-            <button type="button" onClick={() => setOpen(false)}>
-              Done
-            </button>
-          </div>
-        </div>
-      )}
-    </div>
+    <Chooser
+      className="column-chooser"
+      label={`Axes (${chosen.length})`}
+      title="Choose axes"
+      actions={
+        <button type="button" onClick={() => onChange([])}>
+          Default axes
+        </button>
+      }
+    >
+      <div className="axis-list">
+        {all.map((id) => (
+          <label key={id} className="checkbox" title={id}>
+            <input type="checkbox" checked={chosen.includes(id)} onChange={() => toggle(id)} />
+            {id.startsWith("metrics.") ? "metric " : "param "}
+            {label(id)}
+          </label>
+        ))}
+      </div>
+    </Chooser>
   );
 }

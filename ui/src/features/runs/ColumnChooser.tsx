@@ -1,5 +1,6 @@
 // The column chooser: every param, metric and tag key found, each a checkbox.
 import { useState } from "react";
+import { Chooser } from "../../components/Chooser";
 import { columnId, type FoundKeys } from "./columns";
 
 interface Props {
@@ -10,7 +11,6 @@ interface Props {
 }
 
 export function ColumnChooser({ keys, visible, onToggle, onReset }: Props) {
-  const [open, setOpen] = useState(false);
   const [search, setSearch] = useState("");
   const match = (k: string) => k.toLowerCase().includes(search.toLowerCase());
   const group = (title: string, kind: "param" | "metric" | "tag", names: string[]) => (
@@ -29,34 +29,22 @@ export function ColumnChooser({ keys, visible, onToggle, onReset }: Props) {
     </fieldset>
   );
   return (
-    <div className="column-chooser">
-      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
-        Columns
-      </button>
-      {open && (
-        <div className="chooser-panel" role="dialog" aria-label="Choose columns">
-          <input
-            type="search"
-            aria-label="Find a column"
-            placeholder="Find a key"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-          />
-          <div className="chooser-groups">
-            {group("Params", "param", keys.params)}
-            {group("Metrics", "metric", keys.metrics)}
-            {group("Tags", "tag", keys.tags)}
-          </div>
-          <div className="chooser-foot">
-            <button type="button" onClick={onReset}>
-              Default columns
-            </button>
-            <button type="button" onClick={() => setOpen(false)}>
-              Done
-            </button>
-          </div>
-        </div>
-      )}
-    </div>
+    <Chooser
+      className="column-chooser"
+      label="Columns"
+      title="Choose columns"
+      search={{ label: "Find a column", placeholder: "Find a key", value: search, onChange: setSearch }}
+      actions={
+        <button type="button" onClick={onReset}>
+          Default columns
+        </button>
+      }
+    >
+      <div className="chooser-groups">
+        {group("Params", "param", keys.params)}
+        {group("Metrics", "metric", keys.metrics)}
+        {group("Tags", "tag", keys.tags)}
+      </div>
+    </Chooser>
   );
 }
