@@ -6,13 +6,14 @@ version takes ``last_version + 1`` in the same UPDATE that locks the model's row
 creates get distinct, gap-free numbers and a deleted version's number is never given again.
 Every write locks its model's row first, so writes to one model never interleave (two
 transitions that each archive the other Production versions, a tag set on a version being
-deleted) and always take locks in the same order.
+deleted) and always take locks in the same order. A write that changes a model's tags,
+aliases or versions also rewrites the model's summary, which searches read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,7 @@ from runstone.store.sql.registry_loading import (
     models_query,
     read_models,
     refresh_latest,
+    refresh_summaries,
     version_entity,
 )
 from runstone.store.sql.registry_search import (
@@ -61,6 +63,7 @@ from runstone.store.sql.tables import (
 )
 from runstone.store.sql.visibility import Reader
 
+T = TypeVar("T")
 _RUN_ID_COLUMN_LENGTH = 32
 _ARCHIVING_STAGES = frozenset({ModelStage.STAGING, ModelStage.PRODUCTION})
 
@@ -84,6 +87,7 @@ class RegistryPart(StoreParts):
 
         def create(conn: Connection) -> tuple[str, RegisteredModel]:
             model_key = _insert_model(conn, name, text, tag_rows)
+            refresh_summaries(conn, [model_key])
             return str(model_key), load_model(conn, model_key)
 
         def load(conn: Connection, made: str) -> RegisteredModel:
@@ -104,7 +108,7 @@ class RegistryPart(StoreParts):
         v.check_model_name(name)
         with self._db.read() as conn:
             where = [registered_models.c.name == name]
-            models = read_models(conn, models_query(conn.dialect.name, where))
+            models = read_models(conn, models_query(where))
         if not models:
             raise model_not_found(name)
         return models[0]
@@ -178,8 +182,7 @@ class RegistryPart(StoreParts):
         v.check_model_name(name)
         row = _checked_tags({key: value})[0]
 
-        def work(conn: Connection) -> None:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> None:
             upsert(
                 conn,
                 registered_model_tags,
@@ -188,22 +191,21 @@ class RegistryPart(StoreParts):
                 ["value"],
             )
 
-        self._db.write(work)
+        self._write_model(name, work)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Remove a tag; a tag the model does not have is already gone (as in MLflow)."""
         v.check_model_name(name)
         v.check_string(key, "key")
 
-        def work(conn: Connection) -> None:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> None:
             conn.execute(
                 delete(registered_model_tags)
                 .where(registered_model_tags.c.model_key == model_key)
                 .where(registered_model_tags.c.key == key)
             )
 
-        self._db.write(work)
+        self._write_model(name, work)
 
     # -- aliases ---------------------------------------------------------------------------------
 
@@ -213,8 +215,7 @@ class RegistryPart(StoreParts):
         v.check_alias(alias)
         number = v.check_version(version)
 
-        def work(conn: Connection) -> None:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> None:
             version_row(conn, name, number)
             upsert(
                 conn,
@@ -224,7 +225,7 @@ class RegistryPart(StoreParts):
                 ["version"],
             )
 
-        self._db.write(work)
+        self._write_model(name, work)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Remove an alias; one the model does not have is already gone (as in MLflow). The
@@ -232,15 +233,14 @@ class RegistryPart(StoreParts):
         v.check_model_name(name)
         _alias_argument(alias)
 
-        def work(conn: Connection) -> None:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> None:
             conn.execute(
                 delete(registered_model_aliases)
                 .where(registered_model_aliases.c.model_key == model_key)
                 .where(registered_model_aliases.c.alias == alias)
             )
 
-        self._db.write(work)
+        self._write_model(name, work)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         v.check_model_name(name)
@@ -283,6 +283,7 @@ class RegistryPart(StoreParts):
 
         def create(conn: Connection) -> tuple[str, ModelVersion]:
             model_key, made = _insert_version(conn, name, values, tag_rows)
+            refresh_summaries(conn, [model_key])
             return f"{model_key}:{made.version}", made
 
         def load(conn: Connection, made: str) -> ModelVersion:
@@ -309,21 +310,19 @@ class RegistryPart(StoreParts):
         number = v.check_version(version)
         text = v.check_description(description)
 
-        def work(conn: Connection) -> ModelVersion:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> ModelVersion:
             version_row(conn, name, number)
             _touch_version(conn, model_key, number, now_ms(), description=text)
             return load_versions(conn, [version_row(conn, name, number)])[0]
 
-        return self._db.write(work)
+        return self._write_model(name, work)
 
     def delete_model_version(self, name: str, version: str | int) -> None:
         """Delete the version with its tags and aliases; its number is not given again."""
         v.check_model_name(name)
         number = v.check_version(version)
 
-        def work(conn: Connection) -> None:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> None:
             gone = conn.execute(
                 delete(model_versions)
                 .where(model_versions.c.model_key == model_key)
@@ -334,7 +333,7 @@ class RegistryPart(StoreParts):
             refresh_latest(conn, model_key)
             _touch_model(conn, model_key)
 
-        self._db.write(work)
+        self._write_model(name, work)
 
     def search_model_versions(
         self,
@@ -368,8 +367,7 @@ class RegistryPart(StoreParts):
                 f"{ModelStage.STAGING.value} and {ModelStage.PRODUCTION.value}."
             )
 
-        def work(conn: Connection) -> ModelVersion:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> ModelVersion:
             version_row(conn, name, number)
             now = now_ms()
             _touch_version(conn, model_key, number, now, current_stage=target.value)
@@ -385,7 +383,7 @@ class RegistryPart(StoreParts):
             _touch_model(conn, model_key, now)
             return load_versions(conn, [version_row(conn, name, number)])[0]
 
-        return self._db.write(work)
+        return self._write_model(name, work)
 
     def get_model_version_download_uri(self, name: str, version: str | int) -> str:
         """Where the version's files are: its source, followed through the registry while it
@@ -400,8 +398,7 @@ class RegistryPart(StoreParts):
         number = v.check_version(version)
         row = _checked_tags({key: value})[0]
 
-        def work(conn: Connection) -> None:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> None:
             version_row(conn, name, number)
             upsert(
                 conn,
@@ -411,7 +408,7 @@ class RegistryPart(StoreParts):
                 ["value"],
             )
 
-        self._db.write(work)
+        self._write_model(name, work)
 
     def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
         """Remove a tag; a tag the version does not have is already gone (as in MLflow)."""
@@ -419,8 +416,7 @@ class RegistryPart(StoreParts):
         number = v.check_version(version)
         v.check_string(key, "key")
 
-        def work(conn: Connection) -> None:
-            model_key = model_row(conn, name, for_update=True).model_key
+        def work(conn: Connection, model_key: int) -> None:
             version_row(conn, name, number)
             conn.execute(
                 delete(model_version_tags)
@@ -429,7 +425,20 @@ class RegistryPart(StoreParts):
                 .where(model_version_tags.c.key == key)
             )
 
-        self._db.write(work)
+        self._write_model(name, work)
+
+    def _write_model(self, name: str, work: Callable[[Connection, int], T]) -> T:
+        """``work(conn, model_key)`` in one transaction that first locks the model's row and
+        last rewrites the model's summary, the copy of its tags, aliases and latest versions
+        that searches read (registry_loading.py), since ``work`` may change any of them."""
+
+        def locked(conn: Connection) -> T:
+            model_key = model_row(conn, name, for_update=True).model_key
+            result = work(conn, model_key)
+            refresh_summaries(conn, [model_key])
+            return result
+
+        return self._db.write(locked)
 
 
 # -- writes -------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Registry rows -> RegisteredModel / ModelVersion entities, many at a time.
 
-A page of models is one statement: each model's row with its tags, aliases and latest
-versions gathered into JSON arrays by the database. A page of versions costs one query for
-the versions plus one each for their tags and aliases. The newest version in each stage of
+A page of models is one read of their rows: each keeps a JSON summary of its tags, aliases
+and latest versions, rewritten by every write that changes them. A page of versions costs one
+query for the versions plus one each for their tags and aliases. The newest version in each stage of
 every model is kept in ``model_stage_latest``, refreshed by every write that creates, deletes
 or moves a version, so reading it is a key lookup however many versions a model has.
 """
@@ -20,7 +20,6 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
-    Subquery,
     and_,
     bindparam,
     cast,
@@ -29,6 +28,7 @@ from sqlalchemy import (
     insert,
     null,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -164,8 +164,28 @@ def _of_versions(
     return found
 
 
+# -- models ---------------------------------------------------------------------------------------
+# Each model's row keeps a summary of its children, one JSON text: ``[tags, aliases, latest]``,
+# tags an object, aliases an object of version numbers, and latest the newest version in each
+# stage, in stage order, each as the columns of a :data:`VERSION_ROWS` row after the name
+# (the name left null) with the version's tags object appended. The database builds it from
+# the child tables (:func:`_summary_sources`), and every registry write that changes a model's
+# tags, aliases or versions rewrites it in its transaction (:func:`refresh_summaries`), so a
+# page of models is one read of one table however many children they have. A NULL summary
+# (a store migrated from before summaries, not yet filled in) is built when read.
+
+_MODEL_COLUMNS = (
+    registered_models.c.name,
+    registered_models.c.description,
+    registered_models.c.user_id,
+    registered_models.c.creation_timestamp,
+    registered_models.c.last_updated_timestamp,
+    registered_models.c.model_key,
+    registered_models.c.summary,
+)
+
+
 def models_query(
-    dialect: str,
     where: Sequence[Condition],
     order: Sequence[tuple[KeyedColumnElement[Any], bool]] = (),
     limit: int | None = None,
@@ -173,17 +193,12 @@ def models_query(
 ) -> Select[Any]:
     """The statement :func:`read_models` runs: the models matching ``where`` (conditions on
     ``registered_models``), sorted by ``order`` ((column of registered_models, ascending)
-    pairs) and cut to ``offset`` and ``limit``.
-
-    One statement reads the whole page: the models' rows, each with its tags, its aliases and
-    its latest versions (with their tags) gathered into JSON by the database. A round trip
-    and a result row per model, whatever the page size, instead of one query per kind of
-    child row and a row per child."""
+    pairs) and cut to ``offset`` and ``limit``."""
     clauses = [column if ascending else column.desc() for column, ascending in order]
-    page = select(registered_models).where(*where).order_by(*clauses)
+    query = select(*_MODEL_COLUMNS).where(*where).order_by(*clauses)
     if limit is not None:
-        page = page.limit(limit).offset(offset)
-    return _model_page_query(dialect, page.subquery("page"), order)
+        query = query.limit(limit).offset(offset)
+    return query
 
 
 def read_models(conn: Connection, query: Select[Any]) -> list[RegisteredModel]:
@@ -191,25 +206,63 @@ def read_models(conn: Connection, query: Select[Any]) -> list[RegisteredModel]:
     aliases and the newest version in each stage (in stage order: None, Staging, Production,
     Archived)."""
     with collector_paused():
-        return [_model_entity(row) for row in conn.execute(query)]
+        rows = conn.execute(query).all()
+        missing = [row[5] for row in rows if row[6] is None]
+        built = build_summaries(conn, missing) if missing else {}
+        return [_model_entity(row, built) for row in rows]
 
 
 def load_model(conn: Connection, model_key: int) -> RegisteredModel:
     where = [registered_models.c.model_key == model_key]
-    models = read_models(conn, models_query(conn.dialect.name, where))
+    models = read_models(conn, models_query(where))
     if not models:  # only when a model made under an idempotency key was deleted since
         raise NotFound("The registered model made by this request no longer exists")
     return models[0]
 
 
-def _model_page_query(
-    dialect: str, page: Subquery, order: Sequence[tuple[KeyedColumnElement[Any], bool]]
-) -> Select[Any]:
-    """Each row of ``page`` as (name, description, user_id, creation_timestamp,
-    last_updated_timestamp, tags, aliases, latest versions), the last three JSON: tags as an
-    object, aliases as an object of version numbers, and the latest versions as an array of
-    arrays shaped like rows of :data:`VERSION_ROWS` (the model's name left NULL) with the
-    version's tags object appended."""
+def refresh_summaries(conn: Connection, model_keys: Sequence[int]) -> None:
+    """Rewrite the summaries of these models from their child rows: inside the write that
+    changed them, which holds the models' row locks."""
+    built = build_summaries(conn, model_keys)
+    if built:
+        conn.execute(
+            update(registered_models)
+            .where(registered_models.c.model_key == bindparam("the_key"))
+            .values(summary=bindparam("the_summary")),
+            [{"the_key": key, "the_summary": text} for key, text in built.items()],
+        )
+
+
+def fill_missing_summaries(conn: Connection) -> int:
+    """Build every summary that is NULL (after a migration from before summaries); how many."""
+    query = select(registered_models.c.model_key).where(registered_models.c.summary.is_(None))
+    keys = list(conn.execute(query).scalars())
+    for part in chunked(keys):
+        refresh_summaries(conn, part)
+    return len(keys)
+
+
+def build_summaries(conn: Connection, model_keys: Sequence[int]) -> dict[int, str]:
+    """The summary text of each of these models (those that exist), from their child rows."""
+    built: dict[int, str] = {}
+    for part in chunked(list(model_keys)):
+        for model_key, tags, aliases, latest in conn.execute(
+            _summary_sources(conn.dialect.name, part)
+        ):
+            versions = _json(latest) or []
+            for version in versions:
+                version[14] = _json(version[14])
+            versions.sort(key=_stage_rank)
+            summary = [_json(tags), _json(aliases), versions]
+            built[model_key] = orjson.dumps(summary).decode()
+    return built
+
+
+def _summary_sources(dialect: str, model_keys: Sequence[int]) -> Select[Any]:
+    """(model_key, tags, aliases, latest versions) of each model in ``model_keys``, the last
+    three JSON built by the database: tags as an object, aliases as an object of version
+    numbers, the latest versions as an array of arrays shaped like rows of
+    :data:`VERSION_ROWS` (the model's name left NULL) with the version's tags appended."""
     json = _JSON_FUNCTIONS.get(dialect, _MYSQL_JSON)
     tags, aliases, latest = (
         registered_model_tags.c,
@@ -217,7 +270,7 @@ def _model_page_query(
         model_stage_latest.c,
     )
     versions, version_tags = model_versions.c, model_version_tags.c
-    model_key = page.c.model_key
+    model_key = registered_models.c.model_key
     of_version = select(json.object_of(version_tags.key, version_tags.value)).where(
         version_tags.model_key == versions.model_key, version_tags.version == versions.version
     )
@@ -231,11 +284,7 @@ def _model_page_query(
         .where(latest.model_key == model_key)
     )
     return select(
-        page.c.name,
-        page.c.description,
-        page.c.user_id,
-        page.c.creation_timestamp,
-        page.c.last_updated_timestamp,
+        model_key,
         select(json.object_of(tags.key, tags.value))
         .where(tags.model_key == model_key)
         .scalar_subquery(),
@@ -243,12 +292,7 @@ def _model_page_query(
         .where(aliases.model_key == model_key)
         .scalar_subquery(),
         newest.scalar_subquery(),
-    ).order_by(
-        *(
-            page.c[column.key] if ascending else page.c[column.key].desc()
-            for column, ascending in order
-        )
-    )
+    ).where(model_key.in_(model_keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,12 +320,9 @@ def _json(value: Any) -> Any:
     return value or {}
 
 
-def _model_entity(row: Sequence[Any]) -> RegisteredModel:
-    name, description, user_id, created, updated, tags, aliases, latest = row
-    versions = _json(latest) or []
-    if len(versions) > 1:
-        versions.sort(key=_stage_rank)
-    named: dict[str, int] = _json(aliases)
+def _model_entity(row: Sequence[Any], built: dict[int, str]) -> RegisteredModel:
+    name, description, user_id, created, updated, model_key, summary = row
+    tags, named, versions = orjson.loads(built[model_key] if summary is None else summary)
     by_version: dict[int, list[str]] = {}
     for alias in sorted(named):
         by_version.setdefault(named[alias], []).append(alias)
@@ -291,9 +332,9 @@ def _model_entity(row: Sequence[Any]) -> RegisteredModel:
         updated,
         description,
         user_id,
-        _json(tags),
+        tags,
         {alias: str(named[alias]) for alias in sorted(named)},
-        tuple([version_entity(name, v, _json(v[14]), by_version.get(v[2], ())) for v in versions]),
+        tuple([version_entity(name, v, v[14], by_version.get(v[2], ())) for v in versions]),
     )
 
 

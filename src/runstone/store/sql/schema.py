@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # The newest revision in migrations/versions (a test checks it against Alembic's own view).
 # Kept as a constant so that opening an up-to-date store does not load Alembic at all.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 _LOCK_NAME = "runstone_schema_migration"
 _PG_LOCK_KEY = 0x52554E53544F4E45 & 0x7FFFFFFFFFFFFFFF  # "RUNSTONE", as a bigint
@@ -62,10 +62,16 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to ``revision``; at head, also fill in what migrations leave to the store's
+    own code (registered models' summaries), in the same transaction."""
     from alembic import command
+
+    from runstone.store.sql.registry_loading import fill_missing_summaries
 
     with engine.connect() as conn, _migration_lock(conn):
         command.upgrade(alembic_config(conn), revision)
+        if conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION:
+            fill_missing_summaries(conn)
         conn.commit()
 
 

@@ -40,6 +40,8 @@ metadata = MetaData(naming_convention=NAMING)
 
 # Up to 16 MB of text on every backend (plain TEXT is only 64 KB on MySQL).
 LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+# Up to 4 GB: JSON documents that grow with a row's children (a model's summary).
+JsonText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 # SQLite only auto-increments an INTEGER PRIMARY KEY, not BIGINT.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
@@ -244,6 +246,8 @@ registered_models = Table(
     Column("creation_timestamp", BigInteger, nullable=False),
     Column("last_updated_timestamp", BigInteger, nullable=False),
     Column("last_version", BigInteger, nullable=False),
+    # Tags, aliases and latest versions as JSON (registry_loading.py); NULL: not built yet.
+    Column("summary", JsonText, nullable=True),
     UniqueConstraint("name"),
     Index(None, "last_updated_timestamp"),
     **_MYSQL,
