@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import logging
 import os
 import shutil
@@ -31,22 +30,15 @@ from types import ModuleType
 from typing import Any, Final, NamedTuple
 
 from runstone.errors import AlreadyExists, InvalidParameterValue, NotImplementedFeature
+from runstone.models import examples
 from runstone.models.environment import (
     capture_requirements,
     current_python_version,
     installed_version,
     write_environment,
 )
-from runstone.models.layout import (
-    CONDA_ENV_FILE,
-    INPUT_EXAMPLE_FILE,
-    PYTHON_ENV_FILE,
-    SERVING_INPUT_EXAMPLE_FILE,
-    directory_size,
-    input_example_info,
-    write_text_atomic,
-)
-from runstone.models.schema_enforce import enforce_params, enforce_schema
+from runstone.models.layout import CONDA_ENV_FILE, PYTHON_ENV_FILE, directory_size
+from runstone.models.schema_enforce import double_columns, enforce_params, enforce_schema
 from runstone.models.signature import ModelSignature, infer_signature
 from runstone.models.spec import ModelSpec
 
@@ -207,6 +199,12 @@ class PyFuncModel:
         self._takes_params = _accepts_params(self._predict)  # inspected once, not per call
         raw = metadata.signature
         self._signature = None if raw is None else ModelSignature.from_dict(raw)
+        # The numeric lane: float64 arrays of an all-double table, for an impl that takes them.
+        columns = None if self._signature is None else double_columns(self._signature.inputs)
+        lane = getattr(impl, "matrix_predictor", None)
+        self._matrix = lane(predict_fn, columns) if lane is not None and columns else None
+        self._matrix_columns = columns
+        self.takes_matrices = self._matrix is not None  # whether predict_matrix skips pandas
 
     @property
     def metadata(self) -> ModelSpec:
@@ -233,6 +231,19 @@ class PyFuncModel:
         if checked:
             _log.warning("the model's %s() takes no params; ignoring them", self._predict.__name__)
         return self._predict(data)
+
+    def predict_matrix(self, values: Any, params: Mapping[str, Any] | None = None) -> Any:
+        """``predict`` of a float64 ``(rows, columns)`` array of a table of the signature's
+        columns, all required doubles, in order (what enforcement makes of such a table):
+        given as is to an impl whose ``matrix_predictor`` took them, else as that DataFrame."""
+        if self._matrix is None:
+            import pandas as pd  # optional heavy dependency
+
+            frame = pd.DataFrame(values, columns=self._matrix_columns, copy=False)
+            return self.predict(frame, params)
+        signature = self._signature
+        checked = enforce_params(params, None if signature is None else signature.params) or None
+        return self._matrix(values, params=checked)
 
     def __repr__(self) -> str:
         loader = self._metadata.flavors.get(FLAVOR_NAME, {}).get("loader_module")
@@ -357,92 +368,6 @@ def add_pyfunc_flavor(
     return conf
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _is_instance(value: Any, module: str, cls: str) -> bool:
-    """isinstance against ``module.cls`` without importing ``module`` (pandas, numpy)."""
-    loaded = sys.modules.get(module)
-    return loaded is not None and isinstance(value, getattr(loaded, cls))
-
-
-def _example_document(data: Any) -> tuple[str, Any]:
-    """The ``saved_input_example_info.type`` and the JSON value of an input example."""
-    if _is_instance(data, "pandas", "Series"):
-        data = data.to_frame()
-    if _is_instance(data, "pandas", "DataFrame"):
-        split = json.loads(data.to_json(orient="split", index=False, date_format="iso"))
-        return "dataframe", {"columns": split["columns"], "data": split["data"]}
-    if _is_instance(data, "numpy", "ndarray"):
-        return "ndarray", data.tolist()
-    if (
-        isinstance(data, Mapping)
-        and data
-        and all(_is_instance(v, "numpy", "ndarray") for v in data.values())
-    ):
-        return "ndarray", {str(k): v.tolist() for k, v in data.items()}
-    if isinstance(data, Mapping | list | str | int | float | bool):
-        return "json_object", data
-    raise InvalidParameterValue(
-        f"Unsupported input example type {type(data).__name__}: give a pandas DataFrame, a "
-        "numpy array, a dict of arrays, or JSON-serializable data."
-    )
-
-
-def split_example(example: Any) -> tuple[Any, dict[str, Any] | None]:
-    """``(data, params)`` of an example: a ``(data, {params})`` tuple carries params."""
-    if isinstance(example, tuple) and len(example) == 2 and isinstance(example[1], Mapping):
-        return example[0], dict(example[1])
-    return example, None
-
-
-def save_input_example(spec: ModelSpec, root: Path, example: Any) -> None:
-    """Write ``input_example.json`` and ``serving_input_example.json`` and record them.
-
-    The serving file is a ready-made ``/invocations`` body, which is why it wraps dataframes
-    as ``dataframe_split`` and everything else as ``inputs``.
-    """
-    data, params = split_example(example)
-    example_type, document = _example_document(data)
-    stored = document if params is None else {"inputs": document, "params": params}
-    serving_key = "dataframe_split" if example_type == "dataframe" else "inputs"
-    serving = {serving_key: document, **({"params": params} if params else {})}
-    try:
-        stored_text = json.dumps(stored, default=_json_default)
-        serving_text = json.dumps(serving, default=_json_default, indent=2)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterValue(f"Cannot save the input example as JSON: {exc}") from exc
-    write_text_atomic(root / INPUT_EXAMPLE_FILE, stored_text)
-    write_text_atomic(root / SERVING_INPUT_EXAMPLE_FILE, serving_text)
-    spec.saved_input_example_info = input_example_info(
-        example_type,
-        pandas_orient="split" if example_type == "dataframe" else None,
-        has_params=params is not None,
-    )
-
-
-def infer_signature_from_example(example: Any, predict: Any) -> ModelSignature | None:
-    """The signature of ``example`` and of what ``predict`` returns for it, as MLflow infers
-    one when none is given. A model that fails on its example still saves, with inputs only."""
-    data, params = split_example(example)
-    try:
-        output = predict(data, params) if params else predict(data)
-    except Exception as exc:  # the user's model: any failure only loses the output schema
-        _log.warning("could not run the model on its input example (%s); no output schema", exc)
-        output = None
-    if _is_instance(output, "numpy", "ndarray") and output.ndim == 1:
-        inputs = infer_signature(data).inputs
-        if inputs is not None and not inputs.is_tensor_spec() and "pandas" in sys.modules:
-            # One value per row of a table: a column, as MLflow describes it, not a tensor.
-            output = sys.modules["pandas"].Series(output)
-    return infer_signature(data, output, params)
-
-
 def finish_model(
     spec: ModelSpec,
     root: Path,
@@ -530,7 +455,7 @@ def save_model(
     try:
         spec = ModelSpec(metadata=None if metadata is None else dict(metadata))
         if input_example is not None:
-            save_input_example(spec, root, input_example)
+            examples.save_input_example(spec, root, input_example)
         code = copy_code_paths(root, code_paths)
         if python_model is not None:
             conf = _save_python_model(root, spec, python_model, artifacts, model_config)
@@ -594,7 +519,7 @@ def _infer_python_model_signature(
         python_model.load_context(context)
     except Exception as exc:  # the user's code: report, and save without output schema
         _log.warning("load_context failed while inferring the signature: %s", exc)
-        data, params = split_example(example)
+        data, params = examples.split_example(example)
         return infer_signature(data, None, params)
     wrapper = _PythonModelWrapper(python_model, context)
-    return infer_signature_from_example(example, wrapper.predict)
+    return examples.infer_signature_from_example(example, wrapper.predict)

@@ -345,6 +345,19 @@ def _already_conforms(df: Any, specs: list[ColSpec]) -> bool:
     return True
 
 
+def double_columns(schema: Schema | None) -> list[str] | None:
+    """The names of a schema made only of named, required double columns, else None: the
+    schema for which a float64 array of exactly those columns, in order, is already what
+    enforcement would make of the table (the scoring server's pandas-free numeric lane)."""
+    specs = [] if schema is None else schema.inputs
+    if not specs or not all(
+        isinstance(s, ColSpec) and s.name and s.required and s.type is DataType.DOUBLE
+        for s in specs
+    ):
+        return None
+    return [str(s.name) for s in specs]
+
+
 def _enforce_columns(data: Any, schema: Schema) -> Any:
     import pandas as pd  # optional heavy dependency
 

@@ -23,6 +23,7 @@ from typing import Any, Final, NamedTuple
 import orjson
 
 from runstone.errors import BadRequest
+from runstone.models.schema_enforce import double_columns
 from runstone.models.signature import Array, ColSpec, DataType, Schema, TensorSpec
 
 CONTENT_TYPE_JSON: Final = "application/json"
@@ -71,6 +72,15 @@ class Parsed(NamedTuple):
     wrap: bool = True
 
 
+class DoubleMatrix(NamedTuple):
+    """A ``dataframe_split`` table that is exactly the schema's columns, all required doubles,
+    holding only JSON numbers: its rows as one float64 ``(rows, columns)`` array, which is what
+    schema enforcement would make of it. Given only to a parser built with ``matrices=True``,
+    for a model whose ``predict_matrix`` scores such arrays without pandas."""
+
+    values: Any
+
+
 def mime_type(content_type: str | None) -> str:
     """The media type of a ``Content-Type`` header, after checking its parameters.
 
@@ -117,9 +127,13 @@ def has_parquet() -> bool:
 
 
 class PayloadParser:
-    """Reads request bodies for one model (``schema``: its input schema, or None)."""
+    """Reads request bodies for one model (``schema``: its input schema, or None).
 
-    def __init__(self, schema: Schema | None) -> None:
+    ``matrices``: read a conforming numeric ``dataframe_split`` as a :class:`DoubleMatrix`
+    rather than a DataFrame (for a model that takes those: ``PyFuncModel.takes_matrices``).
+    """
+
+    def __init__(self, schema: Schema | None, matrices: bool = False) -> None:
         import numpy as np  # optional heavy dependency
         import pandas as pd  # optional heavy dependency
 
@@ -145,12 +159,9 @@ class PayloadParser:
         self.parquet = has_parquet()
         # A schema of required double columns: a split frame of plain numbers can be built from
         # one float64 array, the frame enforcement would make of it, at a tenth of the cost.
-        all_double = bool(specs) and all(
-            isinstance(s, ColSpec) and s.name and s.required and s.type is DataType.DOUBLE
-            for s in specs
-        )
-        self._double_names = self._names if all_double else None
-        self._double_index = pd.Index(self._names) if all_double else None
+        self._double_names = double_columns(schema)
+        self._double_index = None if self._double_names is None else pd.Index(self._double_names)
+        self._matrices = matrices and self._double_names is not None
 
     # -------------------------------------------------------------------------------- entry
 
@@ -240,9 +251,10 @@ class PayloadParser:
         )
 
     def _double_frame(self, value: dict[str, Any]) -> Any:
-        """The split frame as one float64 block, when the schema is all required doubles and
-        the payload is exactly those columns holding only ints and floats (no bools, strings
-        or nulls, which enforcement must see as they are); None otherwise."""
+        """The split frame as one float64 block (or its :class:`DoubleMatrix`), when the schema
+        is all required doubles and the payload is exactly those columns holding only ints and
+        floats (no bools, strings or nulls, which enforcement must see as they are); None
+        otherwise."""
         if self._double_names is None or value.get("index") is not None:
             return None
         rows = value["data"]
@@ -257,6 +269,8 @@ class PayloadParser:
                 if kind is not float and kind is not int:
                     return None
         array = self._np.array(rows, dtype=self._np.float64).reshape(len(rows), width)
+        if self._matrices and rows:  # no rows: the model's error comes from the general path
+            return DoubleMatrix(array)
         return self._pd.DataFrame(array, columns=self._double_index, copy=False)
 
     def _records_frame(self, value: Any) -> Any:

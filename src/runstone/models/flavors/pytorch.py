@@ -40,7 +40,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from runstone.errors import AlreadyExists, InvalidParameterValue, NotFound
-from runstone.models import pyfunc
+from runstone.models import examples, pyfunc
 from runstone.models.layout import write_text_atomic
 from runstone.models.signature import ModelSignature
 from runstone.models.spec import ModelSpec
@@ -127,7 +127,7 @@ def save_model(
     try:
         spec = ModelSpec(metadata=None if metadata is None else dict(metadata))
         if input_example is not None:
-            pyfunc.save_input_example(spec, root, input_example)
+            examples.save_input_example(spec, root, input_example)
         code = pyfunc.copy_code_paths(root, code_paths)
         data_dir = root / MODEL_DATA_DIR
         data_dir.mkdir()
@@ -150,7 +150,7 @@ def save_model(
         )
         if signature is None and input_example is not None:
             wrapper = PytorchPyfunc(pytorch_model, CPU_DEVICE)
-            signature = pyfunc.infer_signature_from_example(input_example, wrapper.predict)
+            signature = examples.infer_signature_from_example(input_example, wrapper.predict)
         return pyfunc.finish_model(
             spec,
             root,
@@ -325,7 +325,7 @@ class PytorchPyfunc:
     def _input(self, data: Any) -> Any:
         import numpy as np
 
-        if pyfunc._is_instance(data, "pandas", "DataFrame"):
+        if examples.is_instance(data, "pandas", "DataFrame"):
             try:
                 values = data.to_numpy(dtype=np.float32)
             except (TypeError, ValueError) as exc:
@@ -361,7 +361,7 @@ class PytorchPyfunc:
                 f"it returned {type(output).__name__}."
             )
         predictions = output.detach().to(CPU_DEVICE).numpy()
-        if pyfunc._is_instance(data, "pandas", "DataFrame"):
+        if examples.is_instance(data, "pandas", "DataFrame"):
             import pandas as pd
 
             return pd.DataFrame(predictions, index=data.index)

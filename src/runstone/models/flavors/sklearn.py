@@ -24,12 +24,12 @@ import pickle
 import shutil
 import threading
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from runstone.errors import InvalidParameterValue, NotFound
-from runstone.models import pyfunc
+from runstone.models import examples, pyfunc
 from runstone.models.signature import ModelSignature
 from runstone.models.spec import ModelSpec
 
@@ -65,19 +65,42 @@ def default_serialization_format() -> str:
     return SERIALIZATION_FORMAT_CLOUDPICKLE
 
 
-def _estimator_modules(sk_model: Any) -> list[str]:
-    """The modules of the estimator and of the estimators nested in it (pipeline steps,
-    meta-estimators), so a pipeline with an xgboost step pins xgboost too."""
+def _estimators(sk_model: Any) -> list[Any]:
+    """The estimator and the estimators nested in it (pipeline steps, meta-estimators)."""
     objects = [sk_model]
     get_params = getattr(sk_model, "get_params", None)
     if callable(get_params):
-        # A broken custom get_params only costs a requirement pin.
+        # A broken custom get_params only costs a requirement pin or the array shortcut.
         with contextlib.suppress(Exception):
             objects += [v for v in get_params(deep=True).values() if hasattr(v, "get_params")]
-    modules: list[str] = []
-    for obj in objects:
-        modules.extend(klass.__module__ for klass in type(obj).__mro__ if klass is not object)
-    return modules
+    return objects
+
+
+def _estimator_modules(sk_model: Any) -> list[str]:
+    """The modules of the estimator and of the estimators nested in it, so a pipeline with an
+    xgboost step pins xgboost too."""
+    return [
+        klass.__module__
+        for obj in _estimators(sk_model)
+        for klass in type(obj).__mro__
+        if klass is not object
+    ]
+
+
+# scikit-learn's estimators that select or compute columns by name: given an array instead of
+# the DataFrame, they fail or see other columns.
+_BY_COLUMN_NAME: Final = frozenset({"ColumnTransformer", "FunctionTransformer"})
+
+
+def _same_on_arrays(sk_model: Any) -> bool:
+    """Whether an array of the fitted features predicts what their DataFrame predicts: every
+    estimator in the model is scikit-learn's own and none reads columns by name. Estimators
+    of other packages (xgboost, lightgbm, a user's class) may use the names, so they always
+    get the DataFrame."""
+    return all(
+        type(obj).__module__.startswith("sklearn.") and type(obj).__name__ not in _BY_COLUMN_NAME
+        for obj in _estimators(sk_model)
+    )
 
 
 def _dump(sk_model: Any, file_path: Path, fmt: str, trusted: list[str] | None) -> None:
@@ -143,7 +166,7 @@ def save_model(
     try:
         spec = ModelSpec(metadata=None if metadata is None else dict(metadata))
         if input_example is not None:
-            pyfunc.save_input_example(spec, root, input_example)
+            examples.save_input_example(spec, root, input_example)
         code = pyfunc.copy_code_paths(root, code_paths)
         model_file = SKOPS_MODEL_FILE if fmt == SERIALIZATION_FORMAT_SKOPS else PICKLE_MODEL_FILE
         _dump(sk_model, root / model_file, fmt, trusted)
@@ -164,7 +187,7 @@ def save_model(
             skops_trusted_types=trusted,
         )
         if signature is None and input_example is not None:
-            signature = pyfunc.infer_signature_from_example(
+            signature = examples.infer_signature_from_example(
                 input_example, getattr(sk_model, pyfunc_predict_fn)
             )
         extra = {
@@ -245,7 +268,9 @@ class SklearnPyfunc:
     names, same order; or, for an estimator fitted without names, the same number) and whose
     values are all numeric is handed over as the array scikit-learn would have made of it: the
     same numbers, without scikit-learn's per-call DataFrame inspection, which dominates the cost
-    of scoring one row. Anything else is passed through as given.
+    of scoring one row. Not to a model with an estimator that may read the columns' names (see
+    :func:`_same_on_arrays`). Anything else is passed through as given. The scoring server's numeric
+    lane skips the DataFrame altogether: see :meth:`matrix_predictor`.
     """
 
     def __init__(self, sk_model: Any) -> None:
@@ -254,19 +279,28 @@ class SklearnPyfunc:
         self._names: list[str] | None = None if names is None else [str(n) for n in names]
         count = getattr(sk_model, "n_features_in_", None)
         self._n_features = count if isinstance(count, int) else None
+        self._same_on_arrays = _same_on_arrays(sk_model)
+        self._lane_columns: list[str] = []  # set by matrix_predictor
 
     def get_raw_model(self) -> Any:
         return self.sk_model
+
+    def _fitted_on(self, columns: list[Any]) -> bool:
+        """Whether an array of these columns can stand in for their DataFrame: the estimator
+        reads no names (:func:`_same_on_arrays`) and was fitted on the same names in the same
+        order or, fitted without names, on as many columns."""
+        if not self._same_on_arrays:
+            return False
+        if self._names is not None:
+            return columns == self._names
+        return self._n_features is not None and len(columns) == self._n_features
 
     def _features(self, data: Any) -> tuple[Any, bool]:
         """``data`` as the estimator's input, and whether it is an array standing in for a
         DataFrame whose column names were checked against the estimator's."""
         if not _is_dataframe(data) or len(data) > SMALL_FRAME_ROWS:
             return data, False
-        if self._names is not None:
-            if data.columns.tolist() != self._names:
-                return data, False
-        elif self._n_features is None or data.shape[1] != self._n_features:
+        if not self._fitted_on(data.columns.tolist()):
             return data, False
         values = data.to_numpy()  # one dtype for all columns: object when any is not numeric
         if values.dtype.kind not in "fiub":
@@ -275,11 +309,41 @@ class SklearnPyfunc:
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         features, names_checked = self._features(data)
-        if not names_checked:
-            return self.sk_model.predict(features)
+        return self._predict_array(features) if names_checked else self.sk_model.predict(features)
+
+    def _predict_array(self, values: Any) -> Any:
+        """``predict`` of an array standing in for a DataFrame of the fitted feature names.
+
+        scikit-learn warns that the array has no names; they were checked here, so that one
+        warning is silenced. No cheaper way is correct: scikit-learn has no option to skip the
+        check, and a filter installed once would be process-wide. ``catch_warnings`` changes
+        process-wide state too, hence the lock; it costs about 8 µs of a 100 µs one-row call.
+        """
         with _names_checked, warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_UNNAMED_WARNING, category=UserWarning)
-            return self.sk_model.predict(features)
+            return self.sk_model.predict(values)
+
+    def matrix_predictor(self, predict_fn: str, columns: list[str]) -> Callable[..., Any] | None:
+        """The scoring server's numeric lane: :meth:`predict_matrix`, when float64 arrays of
+        ``columns`` (the model's all-double input schema, in order) can go to the estimator's
+        ``predict`` as they are (remembered for large tables); None otherwise, and for another
+        ``predict_fn``."""
+        if predict_fn != "predict" or not self._fitted_on(columns):
+            return None
+        self._lane_columns = columns
+        return self.predict_matrix
+
+    def predict_matrix(self, values: Any, params: dict[str, Any] | None = None) -> Any:
+        """``predict`` of a float64 array of the ``matrix_predictor`` columns: what
+        :meth:`predict` would give for the DataFrame of it, without building that DataFrame
+        (a large one goes to scikit-learn as the DataFrame, as :meth:`predict` sends it)."""
+        if len(values) > SMALL_FRAME_ROWS:
+            import pandas as pd  # optional heavy dependency
+
+            return self.predict(pd.DataFrame(values, columns=self._lane_columns, copy=False))
+        if self._names is None:
+            return self.sk_model.predict(values)
+        return self._predict_array(values)
 
     def __getattr__(self, name: str) -> Any:
         if name not in PREDICT_FNS or name.startswith("__"):
