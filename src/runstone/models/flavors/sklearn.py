@@ -268,9 +268,9 @@ class SklearnPyfunc:
     names, same order; or, for an estimator fitted without names, the same number) and whose
     values are all numeric is handed over as the array scikit-learn would have made of it: the
     same numbers, without scikit-learn's per-call DataFrame inspection, which dominates the cost
-    of scoring one row. Not to a model with an estimator that may read the columns' names (see
-    :func:`_same_on_arrays`). Anything else is passed through as given. The scoring server's numeric
-    lane skips the DataFrame altogether: see :meth:`matrix_predictor`.
+    of scoring one row. Not to a model with an estimator that may read the columns' names
+    (see :func:`_same_on_arrays`). Anything else is passed through as given. The scoring
+    server's numeric lane skips the DataFrame altogether: see :meth:`matrix_predictor`.
     """
 
     def __init__(self, sk_model: Any) -> None:

@@ -1,10 +1,11 @@
 """Registry rows -> RegisteredModel / ModelVersion entities, many at a time.
 
 A page of models is one read of their rows: each keeps a JSON summary of its tags, aliases
-and latest versions, rewritten by every write that changes them. A page of versions costs one
-query for the versions plus one each for their tags and aliases. The newest version in each stage of
-every model is kept in ``model_stage_latest``, refreshed by every write that creates, deletes
-or moves a version, so reading it is a key lookup however many versions a model has.
+and latest versions, rewritten by every write that changes them. A page of versions costs
+one query for the versions plus one each for their tags and aliases. The newest version in
+each stage of every model is kept in ``model_stage_latest``, refreshed by every write that
+creates, deletes or moves a version, so reading it is a key lookup however many versions a
+model has.
 """
 
 from __future__ import annotations
